@@ -1,0 +1,48 @@
+#pragma once
+// The attempt log: what happened, for people (text) on stderr. The base
+// class logs nothing (-q); TextLog writes one "retryx: " line per event.
+#include <cstdint>
+#include <optional>
+
+#include "outcome.hpp"
+#include "policy.hpp"
+
+namespace retryx {
+
+class AttemptLog {
+ public:
+  virtual ~AttemptLog() = default;
+  virtual void run_started(const Policy&, const Command&) {}
+  virtual void splay(Duration) {}
+  virtual void attempt_started(std::uint64_t /*attempt*/, std::optional<std::uint64_t> /*max*/, int /*pid*/) {}
+  virtual void attempt_ended(const AttemptRecord&) {}
+  virtual void run_ended(const RunSummary&) {}
+};
+
+// The text log. Normal verbosity: a line per failed attempt (its cause, its
+// duration and the next delay or why there is none) and a last line saying
+// why retryx stopped; a success at the first attempt is silent, as cron
+// mails any output. Verbose adds the policy, attempt starts and successes.
+class TextLog final : public AttemptLog {
+ public:
+  TextLog(int fd, Verbosity verbosity) : fd_(fd), verbose_(verbosity == Verbosity::verbose) {}
+  void run_started(const Policy& policy, const Command& command) override;
+  void splay(Duration delay) override;
+  void attempt_started(std::uint64_t attempt, std::optional<std::uint64_t> max, int pid) override;
+  void attempt_ended(const AttemptRecord& record) override;
+  void run_ended(const RunSummary& summary) override;
+
+ private:
+  void line(const std::string& text);
+  int fd_;
+  bool verbose_;
+};
+
+// "attempt 2/5", or "attempt 2" with no limit.
+std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> max);
+
+// Writes all of text to fd, retrying after EINTR and short writes. Errors
+// are ignored: the log never changes what retryx does.
+void write_all(int fd, std::string_view text);
+
+}  // namespace retryx

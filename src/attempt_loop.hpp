@@ -1,0 +1,17 @@
+#pragma once
+// The attempt loop: spawn, wait, classify, back off, sleep, until success, a
+// fatal failure, or the attempt limit. Everything outside (processes, time,
+// randomness, the log) comes in through parameters, so tests run it with
+// fakes.
+#include "attempt_log.hpp"
+#include "command_runner.hpp"
+#include "outcome.hpp"
+#include "policy.hpp"
+#include "random.hpp"
+
+namespace retryx {
+
+RunSummary run_attempts(const Policy& policy, const Command& command, CommandRunner& runner,
+                        Sleeper& sleeper, AttemptLog& log, Random& random);
+
+}  // namespace retryx

@@ -1,0 +1,27 @@
+#pragma once
+// Classification (spec §3): every attempt is a success, a retryable failure
+// or a fatal one, with the rule that decided it in words.
+#include <string>
+
+#include "outcome.hpp"
+#include "policy.hpp"
+
+namespace retryx {
+
+enum class Verdict { success, retryable, fatal };
+
+struct Classification {
+  Verdict verdict;
+  std::string reason;  // e.g. "exit code 127 is in --stop-on"
+};
+
+// The rules, in order:
+//  1. success: not timed out, exited with a code in --success;
+//  2. killed by SIGINT: fatal, whatever --retry-on says (someone pressed Ctrl-C);
+//  3. matched by --stop-on: fatal;
+//  4. --retry-on given and not matching: fatal;
+//  5. otherwise retryable.
+// A command that could not be started counts as exit code 127 / 126.
+Classification classify(const AttemptResult& result, const ClassifyPolicy& policy);
+
+}  // namespace retryx

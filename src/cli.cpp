@@ -1,0 +1,452 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <map>
+#include <optional>
+
+#include "version.hpp"
+
+namespace po = boost::program_options;
+
+namespace retryx {
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// The option table: one row per option, the single source of the parser,
+// --help and the RETRYX_* environment names.
+
+struct OptionSpec {
+  const char* names;    // Program_options form: "attempts,max,max-attempts,a"
+  const char* metavar;  // nullptr for a flag
+  const char* help;
+  bool env = true;      // settable as RETRYX_<first long name>
+};
+
+struct OptionGroup {
+  const char* title;
+  std::vector<OptionSpec> options;
+};
+
+const std::vector<OptionGroup>& option_table() {
+  static const std::vector<OptionGroup> table = {
+      {"Attempts",
+       {
+           {"attempts,max,max-attempts,a", "N", "at most N attempts in all, the first included (default 5)"},
+           {"retries,r", "N", "at most N retries after the first attempt (--attempts N+1)"},
+           {"forever", nullptr, "no attempt limit"},
+       }},
+      {"Backoff",
+       {
+           {"backoff,b", "NAME",
+            "exponential (default), linear, fixed (alias constant), fibonacci or decorrelated"},
+           {"delay,d", "DURATION", "base delay (default 1s)"},
+           {"max-delay,m", "DURATION", "cap on any one delay (default 60s)"},
+           {"multiplier", "X", "growth factor of exponential, X >= 1 (default 2)"},
+           {"delays", "LIST",
+            "explicit delays, e.g. 1s,5s,30s; the last repeats; replaces --backoff; no jitter unless "
+            "--jitter is given"},
+           {"jitter,j", "MODE", "none, full, equal (default), or a proportion P or P% for +/-P"},
+           {"seed", "N", "seed of the jitter's random generator, for reproducible runs"},
+           {"reset-after", "DURATION", "an attempt that ran at least this long starts the backoff over"},
+           {"splay", "DURATION", "sleep a random time in [0, DURATION] before the first attempt"},
+       }},
+      {"Classification",
+       {
+           {"success", "CODES", "exit codes that count as success (default 0)"},
+           {"retry-on", "CONDS", "failures that are retried; any other failure stops the run (default: all)"},
+           {"stop-on", "CONDS", "failures never retried, winning over --retry-on; 'none' empties it "
+                                "(default 126,127)"},
+       }},
+      {"Logging",
+       {
+           {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
+           {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
+       }},
+      {"Other",
+       {
+           {"dry-run", nullptr, "print the policy and the delay schedule, run nothing", false},
+           {"help,h", nullptr, "show this help and exit", false},
+           {"version,V", nullptr, "show the version and exit", false},
+       }},
+  };
+  return table;
+}
+
+// Options that cannot be combined; the command line overrides the whole
+// group's environment defaults.
+const std::vector<std::vector<std::string>> conflict_groups = {
+    {"attempts", "retries", "forever"},
+    {"quiet", "verbose"},
+};
+
+std::string first_long_name(const OptionSpec& spec) {
+  std::string names = spec.names;
+  return names.substr(0, names.find(','));
+}
+
+std::vector<std::string> long_names(const OptionSpec& spec) {
+  std::vector<std::string> out;
+  std::string names = spec.names;
+  std::size_t start = 0;
+  while (start <= names.size()) {
+    std::size_t comma = names.find(',', start);
+    std::string name = names.substr(start, comma - start);
+    if (name.size() > 1) out.push_back(name);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<char> short_name(const OptionSpec& spec) {
+  std::string names = spec.names;
+  std::size_t comma = names.rfind(',');
+  if (comma != std::string::npos && names.size() - comma == 2) return names.back();
+  return std::nullopt;
+}
+
+std::string env_name(const std::string& option) {
+  std::string out = "RETRYX_";
+  for (char c : option) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Where each value came from, so that errors name what the user wrote.
+
+struct Value {
+  std::string text;
+  std::string source;  // "--attempts" or "RETRYX_ATTEMPTS"
+};
+
+class Values {
+ public:
+  std::map<std::string, Value> command_line;  // by first long name
+  std::map<std::string, Value> environment;
+
+  std::optional<Value> get(const std::string& name) const {
+    if (auto it = command_line.find(name); it != command_line.end()) return it->second;
+    if (auto it = environment.find(name); it != environment.end()) return it->second;
+    return std::nullopt;
+  }
+  bool has(const std::string& name) const { return get(name).has_value(); }
+};
+
+[[noreturn]] void bad_value(const Value& v, const std::string& why) {
+  throw UsageError(fmt::format("{}: invalid value '{}': {}", v.source, v.text, why));
+}
+
+// ---------------------------------------------------------------------------
+// Reading argv: Program_options, stopped at the first operand.
+
+// Program_options keeps matching options after the first operand
+// ("retryx curl --max 3" would read --max). This style parser runs before
+// the built-in ones and turns "--" and everything from the first
+// non-option token on into positional tokens: the command.
+std::vector<po::option> command_from_first_operand(std::vector<std::string>& args) {
+  std::vector<po::option> result;
+  const std::string& first = args.front();
+  if (first != "--" && first.size() > 1 && first[0] == '-') return result;
+  auto begin = args.begin() + (first == "--" ? 1 : 0);
+  for (auto it = begin; it != args.end(); ++it) {
+    po::option token;
+    token.value.push_back(*it);
+    token.original_tokens.push_back(*it);
+    result.push_back(std::move(token));
+  }
+  args.clear();
+  return result;
+}
+
+po::options_description make_description() {
+  po::options_description description;
+  for (const OptionGroup& group : option_table())
+    for (const OptionSpec& spec : group.options) {
+      // Every option is a list so that repeating one is allowed and the last
+      // wins (an alias with defaults can then be overridden).
+      auto* semantic = po::value<std::vector<std::string>>();
+      if (!spec.metavar) semantic->zero_tokens();
+      description.add_options()(spec.names, semantic, spec.help);
+    }
+  // Hidden: the command's words, all positional.
+  description.add_options()("command", po::value<std::vector<std::string>>(), "");
+  return description;
+}
+
+const OptionSpec* find_spec(const std::string& first_name) {
+  for (const OptionGroup& group : option_table())
+    for (const OptionSpec& spec : group.options)
+      if (first_long_name(spec) == first_name) return &spec;
+  return nullptr;
+}
+
+void read_command_line(int argc, const char* const* argv, Values& values, Command& command) {
+  const po::options_description description = make_description();
+  po::positional_options_description positional;
+  positional.add("command", -1);
+
+  po::parsed_options parsed = [&] {
+    try {
+      return po::command_line_parser(argc, argv)
+          .options(description)
+          .positional(positional)
+          .extra_style_parser(command_from_first_operand)
+          // No abbreviations: a script's "--del" must not change meaning
+          // when a new option is added.
+          .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+          .run();
+    } catch (const po::error& e) {
+      throw UsageError(e.what());
+    }
+  }();
+
+  for (const po::option& option : parsed.options) {
+    if (option.string_key == "command") {
+      command.insert(command.end(), option.value.begin(), option.value.end());
+      continue;
+    }
+    const OptionSpec* spec = find_spec(option.string_key);
+    if (!spec) throw UsageError(fmt::format("unrecognised option '{}'", option.string_key));
+    const std::string name = first_long_name(*spec);
+    // The name the user typed, for error messages.
+    std::string typed = option.original_tokens.empty() ? "--" + name : option.original_tokens.front();
+    if (auto eq = typed.find('='); eq != std::string::npos) typed.resize(eq);
+    if (typed.size() > 2 && typed[0] == '-' && typed[1] != '-') typed.resize(2);  // "-a3" -> "-a"
+    values.command_line[name] = Value{option.value.empty() ? "" : option.value.back(), typed};
+  }
+}
+
+void read_environment(const char* const* envp, Values& values) {
+  for (; envp && *envp; ++envp) {
+    std::string_view entry = *envp;
+    if (!entry.starts_with("RETRYX_")) continue;
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos || eq + 1 == entry.size()) continue;  // empty counts as unset
+    const std::string variable(entry.substr(0, eq));
+    const std::string text(entry.substr(eq + 1));
+    for (const OptionGroup& group : option_table())
+      for (const OptionSpec& spec : group.options) {
+        const std::string name = first_long_name(spec);
+        // Only first long names: the child's RETRYX_ATTEMPT or
+        // RETRYX_MAX_ATTEMPTS are never read back as options.
+        if (!spec.env || env_name(name) != variable) continue;
+        Value value{text, variable};
+        if (!spec.metavar) {
+          if (text == "0") continue;
+          if (text != "1") bad_value(value, "use 1 or 0");
+        }
+        values.environment[name] = value;
+      }
+  }
+}
+
+void resolve_conflicts(Values& values) {
+  for (const auto& group : conflict_groups) {
+    const bool on_command_line =
+        std::any_of(group.begin(), group.end(), [&](auto& n) { return values.command_line.count(n) > 0; });
+    if (on_command_line)
+      for (const auto& n : group) values.environment.erase(n);
+    std::vector<std::string> given;
+    for (const auto& n : group)
+      if (auto v = values.get(n)) given.push_back(v->source);
+    if (given.size() > 1)
+      throw UsageError(fmt::format("conflicting options: {}", fmt::join(given, " and ")));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Values to policy.
+
+std::uint64_t parse_unsigned(const Value& v) {
+  std::uint64_t n = 0;
+  const char* end = v.text.data() + v.text.size();
+  auto [ptr, ec] = std::from_chars(v.text.data(), end, n);
+  if (v.text.empty() || ec == std::errc::invalid_argument || ptr != end) bad_value(v, "not a whole number");
+  if (ec == std::errc::result_out_of_range) bad_value(v, "out of range");
+  return n;
+}
+
+// A plain decimal: digits with an optional fraction; no sign, exponent,
+// "inf" or "nan".
+double parse_decimal(const Value& v, std::string_view text) {
+  const bool shape_ok = !text.empty() && text.find_first_not_of("0123456789.") == std::string_view::npos &&
+                        std::count(text.begin(), text.end(), '.') <= 1 &&
+                        text.find_first_of("0123456789") != std::string_view::npos;
+  if (!shape_ok) bad_value(v, "not a number");
+  const double x = std::strtod(std::string(text).c_str(), nullptr);
+  if (!std::isfinite(x)) bad_value(v, "out of range");
+  return x;
+}
+
+Duration duration_of(const Value& v) {
+  try {
+    return parse_duration(v.text);
+  } catch (const ValueError& e) {
+    bad_value(v, e.what());
+  }
+}
+
+template <class Parse>
+auto parsed_list(const Value& v, Parse parse) {
+  try {
+    return parse(v.text);
+  } catch (const ValueError& e) {
+    bad_value(v, e.what());
+  }
+}
+
+BackoffKind backoff_of(const Value& v) {
+  static const std::map<std::string, BackoffKind> names = {
+      {"exponential", BackoffKind::exponential}, {"linear", BackoffKind::linear},
+      {"fixed", BackoffKind::fixed},             {"constant", BackoffKind::fixed},
+      {"fibonacci", BackoffKind::fibonacci},     {"decorrelated", BackoffKind::decorrelated}};
+  auto it = names.find(v.text);
+  if (it == names.end()) bad_value(v, "use exponential, linear, fixed, constant, fibonacci or decorrelated");
+  return it->second;
+}
+
+Jitter jitter_of(const Value& v) {
+  if (v.text == "none") return {Jitter::Kind::none, 0};
+  if (v.text == "full") return {Jitter::Kind::full, 0};
+  if (v.text == "equal") return {Jitter::Kind::equal, 0};
+  std::string_view text = v.text;
+  const bool percent = text.ends_with('%');
+  if (percent) text.remove_suffix(1);
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string_view::npos)
+    bad_value(v, "use none, full, equal, or a proportion P or P% (0 < P <= 1)");
+  double p = parse_decimal(v, text) / (percent ? 100 : 1);
+  if (!(p > 0 && p <= 1)) bad_value(v, "a proportion must be above 0 and at most 1 (100%)");
+  return {Jitter::Kind::proportional, p};
+}
+
+std::vector<Duration> delays_of(const Value& v) {
+  std::vector<Duration> delays;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = v.text.find(',', start);
+    const std::string item = v.text.substr(start, comma - start);
+    try {
+      delays.push_back(parse_duration(item));
+    } catch (const ValueError& e) {
+      bad_value(v, fmt::format("'{}': {}", item, e.what()));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return delays;
+}
+
+Policy build_policy(const Values& values) {
+  Policy p;
+  if (auto v = values.get("attempts")) {
+    p.max_attempts = parse_unsigned(*v);
+    if (*p.max_attempts < 1) bad_value(*v, "at least 1 attempt is needed");
+  }
+  if (auto v = values.get("retries")) {
+    const std::uint64_t retries = parse_unsigned(*v);
+    if (retries == UINT64_MAX) bad_value(*v, "out of range");
+    p.max_attempts = retries + 1;
+  }
+  if (values.has("forever")) p.max_attempts.reset();
+
+  BackoffPolicy& b = p.backoff;
+  if (auto v = values.get("backoff")) b.kind = backoff_of(*v);
+  if (auto v = values.get("delay")) b.delay = duration_of(*v);
+  if (auto v = values.get("max-delay")) b.max_delay = duration_of(*v);
+  if (auto v = values.get("multiplier")) {
+    b.multiplier = parse_decimal(*v, v->text);
+    if (b.multiplier < 1) bad_value(*v, "the multiplier must be at least 1");
+  }
+  if (auto v = values.get("delays")) {
+    b.delays = delays_of(*v);
+    b.jitter = {Jitter::Kind::none, 0};  // explicit delays are taken as they are...
+  }
+  if (auto v = values.get("jitter")) b.jitter = jitter_of(*v);  // ...unless jitter is asked for
+  if (auto v = values.get("seed")) p.seed = parse_unsigned(*v);
+  if (auto v = values.get("reset-after")) {
+    Duration d = duration_of(*v);
+    if (d > Duration::zero()) p.reset_after = d;  // 0 means none
+  }
+  if (auto v = values.get("splay")) p.splay = duration_of(*v);
+
+  ClassifyPolicy& c = p.classify;
+  c.success.codes.set(0);
+  c.stop_on.codes.codes.set(126).set(127);
+  if (auto v = values.get("success")) c.success = parsed_list(*v, parse_codes);
+  if (auto v = values.get("retry-on")) {
+    if (v->text == "none") bad_value(*v, "'none' is only for --stop-on (to never retry, use --attempts 1)");
+    c.retry_on = parsed_list(*v, parse_conditions);
+  }
+  if (auto v = values.get("stop-on"))
+    c.stop_on = v->text == "none" ? Conditions{} : parsed_list(*v, parse_conditions);
+
+  if (values.has("quiet")) p.verbosity = Verbosity::quiet;
+  if (values.has("verbose")) p.verbosity = Verbosity::verbose;
+  return p;
+}
+
+}  // namespace
+
+Invocation parse_command_line(int argc, const char* const* argv, const char* const* envp) {
+  Values values;
+  Command command;
+  read_command_line(argc, argv, values, command);
+  if (values.command_line.count("help")) return ShowHelp{};
+  if (values.command_line.count("version")) return ShowVersion{};
+
+  read_environment(envp, values);
+  resolve_conflicts(values);
+  RunRequest request{build_policy(values), std::move(command), values.command_line.count("dry-run") > 0};
+  if (request.command.empty() && !request.dry_run)
+    throw UsageError("missing command (usage: retryx [OPTIONS] [--] COMMAND [ARG...])");
+  return request;
+}
+
+std::string help_text() {
+  std::string out = fmt::format(
+      "Usage: retryx [OPTIONS] [--] COMMAND [ARG...]\n"
+      "Run COMMAND, and run it again after a jittered backoff when it fails in a way\n"
+      "worth retrying. Options stop at '--' or at the first operand.\n");
+  for (const OptionGroup& group : option_table()) {
+    out += fmt::format("\n{}:\n", group.title);
+    for (const OptionSpec& spec : group.options) {
+      const auto names = long_names(spec);
+      const auto short_opt = short_name(spec);
+      std::string left = short_opt ? fmt::format("-{}, ", *short_opt) : std::string("    ");
+      left += "--" + names.front();
+      if (spec.metavar) left += fmt::format(" {}", spec.metavar);
+      std::string help = spec.help;
+      if (names.size() > 1) {
+        std::vector<std::string> aliases;
+        for (std::size_t i = 1; i < names.size(); ++i) aliases.push_back("--" + names[i]);
+        help += fmt::format(" (also {})", fmt::join(aliases, ", "));
+      }
+      if (left.size() > 24)
+        out += fmt::format("  {}\n  {:24}  {}\n", left, "", help);
+      else
+        out += fmt::format("  {:24}  {}\n", left, help);
+    }
+  }
+  out +=
+      "\n"
+      "DURATION: 250ms, 1.5s, 2m, 1h, 3d, 1m30s; a bare number is seconds.\n"
+      "CODES: exit codes and ranges, e.g. 0 or 1-3,75.\n"
+      "CONDS: exit codes, ranges, signals (KILL, SIGKILL, SIG9) and the word timeout.\n"
+      "Each option's first long name can be set in the environment as RETRYX_<NAME>\n"
+      "(RETRYX_ATTEMPTS=3, RETRYX_FOREVER=1); the command line wins.\n"
+      "\n"
+      "Exit status: 0 on success; when retryx gives up, the last attempt's status\n"
+      "(128+N if killed by signal N); 125 for a usage error; 126 if COMMAND is not\n"
+      "executable; 127 if it is not found.\n"
+      "\n"
+      "Full documentation: man retryx\n";
+  return out;
+}
+
+}  // namespace retryx

@@ -1,0 +1,13 @@
+#include "exit_status.hpp"
+
+namespace retryx {
+
+int exit_status(RunOutcome outcome, const AttemptResult& last) {
+  if (outcome == RunOutcome::success) return 0;
+  // As timeout(1): a timed-out command exits 124, whatever signal stopped it.
+  const int status = last.timed_out ? 124 : shell_status(last.how);
+  // A failure that would read as success (exit 0 outside --success) must not.
+  return status == 0 ? 1 : status;
+}
+
+}  // namespace retryx

@@ -1,0 +1,77 @@
+#pragma once
+// How one attempt ended, as a value: the process layer produces it, the
+// classifier, the attempt log and the exit status read it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "duration.hpp"
+
+namespace retryx {
+
+struct Exited {
+  int code;  // 0..255
+};
+
+struct Signaled {
+  int signal;
+};
+
+// The command could not be started. status is 127 (not found) or 126 (found
+// but not executable), as a shell and timeout(1) report them.
+struct SpawnFailed {
+  int status;
+  std::string error;
+};
+
+using Termination = std::variant<Exited, Signaled, SpawnFailed>;
+
+struct AttemptResult {
+  Termination how;
+  Duration duration{};
+  int pid = 0;             // 0 when the command was never started
+  bool timed_out = false;  // stopped by retryx for running past its time
+};
+
+// The status a shell would report for it: the exit code, 128 + signal, or
+// 126/127 for a command that could not be started.
+int shell_status(const Termination& how);
+
+// "exit code 3", "killed by SIGKILL", "command not found: foo".
+std::string describe(const Termination& how);
+
+}  // namespace retryx
+
+namespace retryx {
+
+// What the loop decided after an attempt (the `outcome` of the log).
+enum class AttemptOutcome { success, retry, fatal, exhausted };
+
+struct AttemptRecord {
+  std::uint64_t attempt;                     // from 1
+  std::optional<std::uint64_t> max_attempts; // nullopt with --forever
+  AttemptResult result;
+  AttemptOutcome outcome;
+  std::string reason;             // the rule that decided, in words
+  std::optional<Duration> delay;  // the delay before the next attempt, for retry
+};
+
+// Why the whole run stopped.
+enum class RunOutcome { success, exhausted, fatal };
+
+struct RunSummary {
+  RunOutcome outcome;
+  std::uint64_t attempts;
+  std::optional<std::uint64_t> max_attempts;
+  AttemptResult last;  // the last attempt's result
+  std::string reason;  // the last attempt's reason
+  Duration elapsed{};
+  int exit_status = 0;
+};
+
+std::string_view name(AttemptOutcome outcome);
+std::string_view name(RunOutcome outcome);
+
+}  // namespace retryx

@@ -1,0 +1,56 @@
+#include "policy.hpp"
+
+#include <fmt/format.h>
+
+namespace retryx {
+
+std::string_view name(BackoffKind kind) {
+  switch (kind) {
+    case BackoffKind::exponential: return "exponential";
+    case BackoffKind::linear: return "linear";
+    case BackoffKind::fixed: return "fixed";
+    case BackoffKind::fibonacci: return "fibonacci";
+    case BackoffKind::decorrelated: return "decorrelated";
+  }
+  return "?";
+}
+
+std::string describe(const Jitter& jitter) {
+  switch (jitter.kind) {
+    case Jitter::Kind::none: return "none";
+    case Jitter::Kind::full: return "full";
+    case Jitter::Kind::equal: return "equal";
+    case Jitter::Kind::proportional: return fmt::format("±{:g}%", jitter.proportion * 100);
+  }
+  return "?";
+}
+
+std::string describe_policy(const Policy& p) {
+  const BackoffPolicy& b = p.backoff;
+  std::string attempts = p.max_attempts ? fmt::format("attempts {}", *p.max_attempts) : "attempts unlimited";
+  std::string backoff;
+  if (!b.delays.empty()) {
+    std::vector<std::string> delays;
+    for (Duration d : b.delays) delays.push_back(format_duration(d));
+    backoff = fmt::format("delays {} (the last repeats)", fmt::join(delays, ","));
+  } else {
+    backoff = fmt::format("backoff {}, delay {}", name(b.kind), format_duration(b.delay));
+    if (b.kind == BackoffKind::exponential) backoff += fmt::format(", multiplier {:g}", b.multiplier);
+  }
+  backoff += fmt::format(", max delay {}", format_duration(b.max_delay));
+  const bool jittered = b.delays.empty() ? b.kind != BackoffKind::decorrelated : true;
+  std::string jitter = jittered ? fmt::format(", jitter {}", describe(b.jitter)) : "";
+
+  std::string extras;
+  if (p.reset_after) extras += fmt::format(", reset after {}", format_duration(*p.reset_after));
+  if (p.splay > Duration::zero()) extras += fmt::format(", splay {}", format_duration(p.splay));
+  if (p.seed) extras += fmt::format(", seed {}", *p.seed);
+
+  const ClassifyPolicy& c = p.classify;
+  std::string classify = fmt::format("success {}; retry on {}; stop on {}", format_codes(c.success),
+                                     c.retry_on ? format_conditions(*c.retry_on) : "any failure",
+                                     format_conditions(c.stop_on));
+  return fmt::format("{}; {}{}{}; {}", attempts, backoff, jitter, extras, classify);
+}
+
+}  // namespace retryx

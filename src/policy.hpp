@@ -1,0 +1,62 @@
+#pragma once
+// The policy: everything the command line and RETRYX_* decided, resolved and
+// validated. cli builds it; the attempt loop, backoff, classifier, log and
+// --dry-run read it. Plain data, no behaviour.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conditions.hpp"
+#include "duration.hpp"
+
+namespace retryx {
+
+enum class BackoffKind { exponential, linear, fixed, fibonacci, decorrelated };
+
+struct Jitter {
+  enum class Kind { none, full, equal, proportional };
+  Kind kind = Kind::equal;
+  double proportion = 0;  // for proportional: the delay varies by ±proportion (0 < P <= 1)
+};
+
+struct BackoffPolicy {
+  BackoffKind kind = BackoffKind::exponential;
+  Duration delay = std::chrono::seconds(1);       // d, the base delay
+  Duration max_delay = std::chrono::seconds(60);  // cap on any one delay
+  double multiplier = 2;                          // X, for exponential
+  std::vector<Duration> delays;                   // --delays: replaces kind when not empty
+  Jitter jitter;                                  // not applied to decorrelated
+};
+
+struct ClassifyPolicy {
+  CodeSet success;                      // --success
+  std::optional<Conditions> retry_on;   // --retry-on; nullopt: every failure
+  Conditions stop_on;                   // --stop-on; wins over retry_on
+};
+
+enum class Verbosity { quiet, normal, verbose };
+
+struct Policy {
+  std::optional<std::uint64_t> max_attempts = 5;  // nullopt: --forever
+  BackoffPolicy backoff;
+  std::optional<std::uint64_t> seed;      // nullopt: seeded from the OS
+  std::optional<Duration> reset_after;    // an attempt at least this long restarts the backoff
+  Duration splay{0};                      // random sleep in [0, splay] before attempt 1
+  ClassifyPolicy classify;
+  Verbosity verbosity = Verbosity::normal;
+};
+
+using Command = std::vector<std::string>;
+
+}  // namespace retryx
+
+namespace retryx {
+
+std::string_view name(BackoffKind kind);  // "exponential", ...
+std::string describe(const Jitter& jitter);  // "equal", "±20%"
+// One line: attempts, backoff and its parameters, jitter, classification.
+std::string describe_policy(const Policy& policy);
+
+}  // namespace retryx
