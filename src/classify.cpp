@@ -20,9 +20,7 @@ Classification classify(const AttemptResult& result, const ClassifyPolicy& polic
   if (policy.retry_on) {
     if (std::string hit = policy.retry_on->match(result); !hit.empty())
       return {Verdict::retryable, fmt::format("{} is in --retry-on", hit)};
-    std::string what = result.timed_out ? std::string("timeout") : describe(result.how);
-    if (auto* f = std::get_if<SpawnFailed>(&result.how)) what = fmt::format("exit code {}", f->status);
-    return {Verdict::fatal, fmt::format("{} is not in --retry-on", what)};
+    return {Verdict::fatal, fmt::format("{} is not in --retry-on", condition_name(result))};
   }
   return {Verdict::retryable, "every failure is retried"};
 }

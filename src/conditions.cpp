@@ -102,14 +102,22 @@ Conditions parse_conditions(std::string_view text) {
   return conditions;
 }
 
+std::string condition_name(const AttemptResult& result) {
+  if (result.timed_out) return "timeout";
+  if (auto* s = std::get_if<Signaled>(&result.how)) return signal_name(s->signal);
+  return fmt::format("exit code {}", shell_status(result.how));
+}
+
 std::string Conditions::match(const AttemptResult& result) const {
-  if (result.timed_out) return timeout ? "timeout" : "";
-  if (auto* s = std::get_if<Signaled>(&result.how)) {
-    bool hit = s->signal < static_cast<int>(signals.size()) && signals.test(static_cast<std::size_t>(s->signal));
-    return hit ? signal_name(s->signal) : "";
+  bool hit = false;
+  if (result.timed_out) {
+    hit = timeout;
+  } else if (auto* s = std::get_if<Signaled>(&result.how)) {
+    hit = s->signal < static_cast<int>(signals.size()) && signals.test(static_cast<std::size_t>(s->signal));
+  } else {
+    hit = codes.contains(shell_status(result.how));
   }
-  int status = shell_status(result.how);
-  return codes.contains(status) ? fmt::format("exit code {}", status) : "";
+  return hit ? condition_name(result) : "";
 }
 
 std::string format_codes(const CodeSet& set) { return format_code_ranges(set); }

@@ -30,6 +30,10 @@ struct Conditions {
   std::string match(const AttemptResult& result) const;
 };
 
+// How a failure is named in conditions: "timeout", "SIGKILL", "exit code 3"
+// (a command that could not be started: its status, 126 or 127).
+std::string condition_name(const AttemptResult& result);
+
 // Throw ValueError for malformed lists, codes outside 0-255, reversed
 // ranges and unknown signals.
 CodeSet parse_codes(std::string_view text);
