@@ -145,23 +145,53 @@ class Values {
 // ---------------------------------------------------------------------------
 // Reading argv: Program_options, stopped at the first operand.
 
-// Program_options keeps matching options after the first operand
-// ("retryx curl --max 3" would read --max). This style parser runs before
-// the built-in ones and turns "--" and everything from the first
-// non-option token on into positional tokens: the command.
-std::vector<po::option> command_from_first_operand(std::vector<std::string>& args) {
-  std::vector<po::option> result;
-  const std::string& first = args.front();
-  if (first != "--" && first.size() > 1 && first[0] == '-') return result;
-  auto begin = args.begin() + (first == "--" ? 1 : 0);
-  for (auto it = begin; it != args.end(); ++it) {
-    po::option token;
-    token.value.push_back(*it);
-    token.original_tokens.push_back(*it);
-    result.push_back(std::move(token));
+const OptionSpec* find_by_long_name(std::string_view name) {
+  for (const OptionGroup& group : option_table())
+    for (const OptionSpec& spec : group.options)
+      for (const auto& long_name : long_names(spec))
+        if (long_name == name) return &spec;
+  return nullptr;
+}
+
+const OptionSpec* find_by_short_name(char name) {
+  for (const OptionGroup& group : option_table())
+    for (const OptionSpec& spec : group.options)
+      if (short_name(spec) == name) return &spec;
+  return nullptr;
+}
+
+// Program_options keeps matching options after the first operand ("retryx
+// curl --max 3" would read --max), so argv is split first, getopt's "+"
+// way: the options end at "--" or at the first word that is neither an
+// option nor an option's value. Returns where the command starts; sets
+// `options_end` to where the options end (before a "--").
+int command_start(int argc, const char* const* argv, int& options_end) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word == "--") {
+      options_end = i;
+      return i + 1;
+    }
+    if (word.size() < 2 || word[0] != '-') {
+      options_end = i;
+      return i;
+    }
+    if (word.starts_with("--")) {
+      const auto eq = word.find('=');
+      const OptionSpec* spec = find_by_long_name(word.substr(2, eq == std::string_view::npos ? eq : eq - 2));
+      if (eq == std::string_view::npos && spec && spec->metavar) ++i;  // the value is the next word
+      continue;
+    }
+    for (std::size_t j = 1; j < word.size(); ++j) {  // a cluster: "-qa3", "-a", "3"
+      const OptionSpec* spec = find_by_short_name(word[j]);
+      if (spec && spec->metavar) {
+        if (j + 1 == word.size()) ++i;
+        break;
+      }
+    }
   }
-  args.clear();
-  return result;
+  options_end = argc;
+  return argc;
 }
 
 po::options_description make_description() {
@@ -174,8 +204,6 @@ po::options_description make_description() {
       if (!spec.metavar) semantic->zero_tokens();
       description.add_options()(spec.names, semantic, spec.help);
     }
-  // Hidden: the command's words, all positional.
-  description.add_options()("command", po::value<std::vector<std::string>>(), "");
   return description;
 }
 
@@ -187,16 +215,15 @@ const OptionSpec* find_spec(const std::string& first_name) {
 }
 
 void read_command_line(int argc, const char* const* argv, Values& values, Command& command) {
-  const po::options_description description = make_description();
-  po::positional_options_description positional;
-  positional.add("command", -1);
+  int options_end = argc;
+  const int start = command_start(argc, argv, options_end);
+  command.assign(argv + start, argv + argc);
 
+  const po::options_description description = make_description();
   po::parsed_options parsed = [&] {
     try {
-      return po::command_line_parser(argc, argv)
+      return po::command_line_parser(options_end, argv)
           .options(description)
-          .positional(positional)
-          .extra_style_parser(command_from_first_operand)
           // No abbreviations: a script's "--del" must not change meaning
           // when a new option is added.
           .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
@@ -207,10 +234,6 @@ void read_command_line(int argc, const char* const* argv, Values& values, Comman
   }();
 
   for (const po::option& option : parsed.options) {
-    if (option.string_key == "command") {
-      command.insert(command.end(), option.value.begin(), option.value.end());
-      continue;
-    }
     const OptionSpec* spec = find_spec(option.string_key);
     if (!spec) throw UsageError(fmt::format("unrecognised option '{}'", option.string_key));
     const std::string name = first_long_name(*spec);
@@ -427,10 +450,27 @@ std::string help_text() {
         for (std::size_t i = 1; i < names.size(); ++i) aliases.push_back("--" + names[i]);
         help += fmt::format(" (also {})", fmt::join(aliases, ", "));
       }
-      if (left.size() > 24)
-        out += fmt::format("  {}\n  {:24}  {}\n", left, "", help);
-      else
-        out += fmt::format("  {:24}  {}\n", left, help);
+      // Two columns within 80: the option at 2, its help wrapped at 28.
+      out += left.size() > 24 ? fmt::format("  {}\n{:28}", left, "") : fmt::format("  {:24}  ", left);
+      std::size_t column = 28;
+      std::size_t start = 0;
+      while (start < help.size()) {
+        std::size_t end = help.find(' ', start);
+        if (end == std::string::npos) end = help.size();
+        const std::string word = help.substr(start, end - start);
+        if (column > 28 && column + 1 + word.size() > 80) {
+          out += fmt::format("\n{:28}", "");
+          column = 28;
+        }
+        if (column > 28) {
+          out += ' ';
+          ++column;
+        }
+        out += word;
+        column += word.size();
+        start = end + 1;
+      }
+      out += '\n';
     }
   }
   out +=
