@@ -1,0 +1,45 @@
+#include <doctest/doctest.h>
+
+#include "duration.hpp"
+
+using namespace retryx;
+using namespace std::chrono_literals;
+
+TEST_CASE("parse_duration reads units fractions and composites") {
+  CHECK(parse_duration("250ms") == 250ms);
+  CHECK(parse_duration("1.5s") == 1500ms);
+  CHECK(parse_duration("2m") == 120s);
+  CHECK(parse_duration("1h") == 3600s);
+  CHECK(parse_duration("3d") == std::chrono::hours(72));
+  CHECK(parse_duration("1m30s") == 90s);
+  CHECK(parse_duration("1h2m3s4ms") == 3723004ms);
+  CHECK(parse_duration("0.2") == 200ms);
+  CHECK(parse_duration("5") == 5s);
+  CHECK(parse_duration("0") == 0s);
+  CHECK(parse_duration(".5s") == 500ms);
+  CHECK(parse_duration("100d") == max_duration);
+}
+
+TEST_CASE("parse_duration refuses bad values") {
+  for (const char* bad : {"", "-1", "-1s", "+1s", "nan", "inf", "infinity", "1e3", "1x", "s", "1.2.3s",
+                          "1s2", "99999999999h", "100d1ms", "101d", "1 s", " 1s", "0x10",
+                          "9999999999999999999999999999999999999999999999999999999999999999999"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(parse_duration(bad), ValueError);
+  }
+}
+
+TEST_CASE("format_duration rounds to the millisecond and reads back") {
+  CHECK(format_duration(0ms) == "0ms");
+  CHECK(format_duration(250ms) == "250ms");
+  CHECK(format_duration(999ms) == "999ms");
+  CHECK(format_duration(1s) == "1s");
+  CHECK(format_duration(1500ms) == "1.5s");
+  CHECK(format_duration(1024ms) == "1.024s");
+  CHECK(format_duration(60s) == "1m");
+  CHECK(format_duration(90s) == "1m30s");
+  CHECK(format_duration(std::chrono::hours(26)) == "1d2h");
+  CHECK(format_duration(std::chrono::microseconds(1499)) == "1ms");
+  for (Duration d : {Duration(1ms), Duration(61500ms), Duration(3723004ms), max_duration})
+    CHECK(parse_duration(format_duration(d)) == d);
+}

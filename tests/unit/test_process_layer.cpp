@@ -1,0 +1,176 @@
+// The real process layer against real processes. Bounded by CTest's TIMEOUT.
+#include <csignal>
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "process_layer.hpp"
+
+using namespace retryx;
+using namespace std::chrono_literals;
+
+namespace {
+
+AttemptResult run(ProcessLayer& layer, const Command& command) {
+  return layer.run(AttemptRequest{command, 1, 1, {}});
+}
+
+std::string temp_dir() {
+  char pattern[] = "/tmp/retryx-unit.XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  return pattern;
+}
+
+void write_file(const std::string& path, const std::string& text, mode_t mode) {
+  std::ofstream(path) << text;
+  REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
+long voluntary_switches() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw;
+}
+
+}  // namespace
+
+TEST_CASE("exit codes come back as exit codes") {
+  ProcessLayer layer;
+  for (int code : {0, 1, 3, 42, 126, 127, 128, 255}) {
+    CAPTURE(code);
+    AttemptResult r = run(layer, {"sh", "-c", "exit " + std::to_string(code)});
+    REQUIRE(std::holds_alternative<Exited>(r.how));
+    CHECK(std::get<Exited>(r.how).code == code);
+    CHECK(r.pid > 0);
+  }
+}
+
+TEST_CASE("a death by signal is told apart from an exit code") {
+  ProcessLayer layer;
+  AttemptResult killed = run(layer, {"sh", "-c", "kill -9 $$"});
+  REQUIRE(std::holds_alternative<Signaled>(killed.how));
+  CHECK(std::get<Signaled>(killed.how).signal == SIGKILL);
+  AttemptResult exited9 = run(layer, {"sh", "-c", "exit 9"});
+  REQUIRE(std::holds_alternative<Exited>(exited9.how));
+  CHECK(std::get<Exited>(exited9.how).code == 9);
+}
+
+TEST_CASE("not found is 127 not executable is 126 and no zombie is left") {
+  ProcessLayer layer;
+  const std::string dir = temp_dir();
+  write_file(dir + "/plain", "echo no\n", 0644);
+
+  AttemptResult missing = run(layer, {"retryx-no-such-command-anywhere"});
+  REQUIRE(std::holds_alternative<SpawnFailed>(missing.how));
+  CHECK(std::get<SpawnFailed>(missing.how).status == 127);
+
+  AttemptResult missing_path = run(layer, {dir + "/absent"});
+  REQUIRE(std::holds_alternative<SpawnFailed>(missing_path.how));
+  CHECK(std::get<SpawnFailed>(missing_path.how).status == 127);
+
+  AttemptResult not_exec = run(layer, {dir + "/plain"});
+  REQUIRE(std::holds_alternative<SpawnFailed>(not_exec.how));
+  CHECK(std::get<SpawnFailed>(not_exec.how).status == 126);
+
+  AttemptResult directory = run(layer, {dir});
+  REQUIRE(std::holds_alternative<SpawnFailed>(directory.how));
+  CHECK(std::get<SpawnFailed>(directory.how).status == 126);
+
+  // A failed exec must not leave a child behind for us to reap.
+  errno = 0;
+  CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
+  CHECK(errno == ECHILD);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("a found-but-not-executable entry on PATH gives 126 as execvp") {
+  ProcessLayer layer;
+  const std::string dir = temp_dir();
+  write_file(dir + "/retryx-test-cmd", "#!/bin/sh\nexit 0\n", 0644);
+  const std::string old_path = std::getenv("PATH");
+  ::setenv("PATH", (dir + ":" + old_path).c_str(), 1);
+  AttemptResult r = run(layer, {"retryx-test-cmd"});
+  ::setenv("PATH", old_path.c_str(), 1);
+  REQUIRE(std::holds_alternative<SpawnFailed>(r.how));
+  CHECK(std::get<SpawnFailed>(r.how).status == 126);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("a script without #! runs under /bin/sh with its arguments") {
+  ProcessLayer layer;
+  const std::string dir = temp_dir();
+  write_file(dir + "/noshebang", "[ \"$1\" = hello ] && exit 7\nexit 1\n", 0755);
+  AttemptResult r = run(layer, {dir + "/noshebang", "hello"});
+  REQUIRE(std::holds_alternative<Exited>(r.how));
+  CHECK(std::get<Exited>(r.how).code == 7);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("argv[0] is the name as given not the resolved path") {
+  ProcessLayer layer;
+  AttemptResult r = run(layer, {"sh", "-c", "[ \"$0\" = sh ]"});
+  REQUIRE(std::holds_alternative<Exited>(r.how));
+  CHECK(std::get<Exited>(r.how).code == 0);
+}
+
+TEST_CASE("an inherited descriptor reaches the command - close-on-exec ones do not") {
+  const int kept = ::open("/dev/null", O_RDONLY);
+  const int own = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(kept > 2);
+  ProcessLayer layer;  // reads the inherited descriptors now
+  AttemptResult r = run(layer, {"sh", "-c", "[ -e /proc/self/fd/" + std::to_string(kept) + " ] && ! [ -e /proc/self/fd/" +
+                                           std::to_string(own) + " ]"});
+  ::close(kept);
+  ::close(own);
+  REQUIRE(std::holds_alternative<Exited>(r.how));
+  CHECK(std::get<Exited>(r.how).code == 0);
+}
+
+TEST_CASE("an inherited SIGCHLD set to ignore does not corrupt exit statuses") {
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGCHLD, &ignore, &old);
+  {
+    ProcessLayer layer;
+    AttemptResult r = run(layer, {"sh", "-c", "exit 3"});
+    REQUIRE(std::holds_alternative<Exited>(r.how));
+    CHECK(std::get<Exited>(r.how).code == 3);
+    // The child gets the disposition back (SIGCHLD is 17: bit 16 of SigIgn).
+    AttemptResult child = run(layer, {"grep", "-q", "^SigIgn:.*[13579bdf]....$", "/proc/self/status"});
+    REQUIRE(std::holds_alternative<Exited>(child.how));
+    CHECK(std::get<Exited>(child.how).code == 0);
+  }
+  ::sigaction(SIGCHLD, &old, nullptr);
+}
+
+TEST_CASE("on_started gets the pid before the command ends") {
+  ProcessLayer layer;
+  int seen = 0;
+  const Command command{"true"};
+  AttemptResult r = layer.run(AttemptRequest{command, 1, 1, [&](int pid) { seen = pid; }});
+  CHECK(seen > 0);
+  CHECK(seen == r.pid);
+}
+
+TEST_CASE("waiting does not poll: a 1 s child or sleep costs a handful of wake-ups") {
+  ProcessLayer layer;
+  // A polling loop at 10 ms would switch about 100 times a second; waiting
+  // on the pidfd or the timer switches a few times. Generous bound.
+  long before = voluntary_switches();
+  AttemptResult r = run(layer, {"sleep", "1"});
+  long child_wait = voluntary_switches() - before;
+  CHECK(std::holds_alternative<Exited>(r.how));
+  CHECK(r.duration >= 1s);
+  CHECK(child_wait < 30);
+
+  before = voluntary_switches();
+  const Duration start = layer.now();
+  layer.sleep(1s);
+  CHECK(layer.now() - start >= 1s);
+  CHECK(voluntary_switches() - before < 30);
+}
