@@ -135,11 +135,18 @@ class Values {
     if (auto it = environment.find(name); it != environment.end()) return it->second;
     return std::nullopt;
   }
-  bool has(const std::string& name) const { return get(name).has_value(); }
 };
 
 [[noreturn]] void bad_value(const Value& v, const std::string& why) {
   throw UsageError(fmt::format("{}: invalid value '{}': {}", v.source, v.text, why));
+}
+
+// A flag is set by its option, or by RETRYX_<NAME>=1.
+bool flag(const Values& values, const std::string& name) {
+  const auto v = values.get(name);
+  if (!v) return false;
+  if (v->source.starts_with("RETRYX_") && v->text != "1") bad_value(*v, "use 1 or 0");
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -259,12 +266,10 @@ void read_environment(const char* const* envp, Values& values) {
         // Only first long names: the child's RETRYX_ATTEMPT or
         // RETRYX_MAX_ATTEMPTS are never read back as options.
         if (!spec.env || env_name(name) != variable) continue;
-        Value value{text, variable};
-        if (!spec.metavar) {
-          if (text == "0") continue;
-          if (text != "1") bad_value(value, "use 1 or 0");
-        }
-        values.environment[name] = value;
+        // A flag's "0" is unset; any other text is checked in build_policy,
+        // like every value, so that the command line can still override it.
+        if (!spec.metavar && text == "0") continue;
+        values.environment[name] = Value{text, variable};
       }
   }
 }
@@ -376,7 +381,7 @@ Policy build_policy(const Values& values) {
     if (retries == UINT64_MAX) bad_value(*v, "out of range");
     p.max_attempts = retries + 1;
   }
-  if (values.has("forever")) p.max_attempts.reset();
+  if (flag(values, "forever")) p.max_attempts.reset();
 
   BackoffPolicy& b = p.backoff;
   if (auto v = values.get("backoff")) b.kind = backoff_of(*v);
@@ -409,8 +414,8 @@ Policy build_policy(const Values& values) {
   if (auto v = values.get("stop-on"))
     c.stop_on = v->text == "none" ? Conditions{} : parsed_list(*v, parse_conditions);
 
-  if (values.has("quiet")) p.verbosity = Verbosity::quiet;
-  if (values.has("verbose")) p.verbosity = Verbosity::verbose;
+  if (flag(values, "quiet")) p.verbosity = Verbosity::quiet;
+  if (flag(values, "verbose")) p.verbosity = Verbosity::verbose;
   return p;
 }
 

@@ -27,7 +27,7 @@ std::string quote(const std::string& arg) {
 void print_dry_run(const Policy& policy, const Command& command, std::ostream& out) {
   std::vector<std::string> quoted;
   for (const auto& arg : command) quoted.push_back(quote(arg));
-  fmt::print(out, "command: {}\n", fmt::join(quoted, " "));
+  if (!command.empty()) fmt::print(out, "command: {}\n", fmt::join(quoted, " "));
   fmt::print(out, "policy: {}\n", describe_policy(policy));
 
   const bool decorrelated = policy.backoff.delays.empty() && policy.backoff.kind == BackoffKind::decorrelated;

@@ -250,3 +250,16 @@ TEST_CASE("help lists every option within 80 columns") {
     start = end + 1;
   }
 }
+
+TEST_CASE("a bad flag value in the environment is overridden like any other") {
+  CHECK(request({"-a", "1", "x"}, {"RETRYX_FOREVER=yes"}).policy.max_attempts == 1u);
+  CHECK(request({"-v", "x"}, {"RETRYX_QUIET=yes"}).policy.verbosity == Verbosity::verbose);
+  CHECK(usage_error({"x"}, {"RETRYX_QUIET=yes"}).find("RETRYX_QUIET: invalid value 'yes'") != std::string::npos);
+}
+
+TEST_CASE("values that are empty or spelled like an option are still values") {
+  CHECK(usage_error({"--delay", "", "x"}).find("--delay: invalid value '': empty duration") != std::string::npos);
+  CHECK(usage_error({"--backoff", "max", "x"}).find("--backoff: invalid value 'max'") != std::string::npos);
+  CHECK(usage_error({"-a", "seed", "x"}).find("-a: invalid value 'seed'") != std::string::npos);
+  CHECK(usage_error({"--retry-on", "timeout,delay", "x"}).find("--retry-on: invalid value") != std::string::npos);
+}
