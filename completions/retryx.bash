@@ -1,0 +1,92 @@
+# bash completion for retryx(1)                            -*- shell-script -*-
+# Install as /usr/share/bash-completion/completions/retryx. Keep the option
+# lists in step with 'retryx --help' (tests/e2e/docs_drift.sh checks them).
+
+_retryx()
+{
+    # shellcheck disable=SC2034 # words and cword are set for _init_completion
+    local cur prev words cword split
+    _init_completion -s || return
+
+    # Options that take a value, as separate words.
+    local value_opts='--attempts --max --max-attempts --retries --backoff
+        --delay --max-delay --multiplier --delays --jitter --seed
+        --reset-after --splay --success --retry-on --stop-on
+        -a -r -b -d -m -j'
+    local flag_opts='--forever --quiet --verbose --dry-run --help --version
+        -q -v -h -V'
+
+    # Find where the wrapped command starts: after "--", or at the first
+    # operand (a word that does not start with "-" and is not the value of
+    # an option). COMP_WORDS is walked rather than words, as _command_offset
+    # counts in COMP_WORDS, where an option with "=VALUE" may be three words.
+    local i=1 word
+    while ((i < COMP_CWORD)); do
+        word=${COMP_WORDS[i]}
+        if [[ $word == --?* && ${COMP_WORDS[i + 1]-} == "=" ]]; then
+            ((i += 3)) # option, "=", value
+            continue
+        fi
+        case $word in
+            --)
+                _command_offset $((i + 1))
+                return
+                ;;
+            --*=*) ;;
+            --*)
+                [[ " ${value_opts//$'\n'/ } " == *" $word "* ]] && ((i++))
+                ;;
+            -?*)
+                # A group of short options; a value option last takes the
+                # next word as its value ("-qa 3"), else the value is attached.
+                [[ $word =~ ^-[qvhV]*[arbdmj]$ ]] && ((i++))
+                ;;
+            *)
+                _command_offset "$i"
+                return
+                ;;
+        esac
+        ((i++))
+    done
+
+    local signals='SIGHUP SIGINT SIGQUIT SIGKILL SIGUSR1 SIGUSR2 SIGPIPE
+        SIGALRM SIGTERM SIGSEGV SIGABRT'
+
+    # A value after a value option ("-b NAME", "--backoff=NAME", "-qb NAME").
+    local opt=$prev
+    [[ $opt =~ ^-[qvhV]+([arbdmj])$ ]] && opt=-${BASH_REMATCH[1]}
+    if [[ $split == true || $opt == -* && " ${value_opts//$'\n'/ } " == *" $opt "* ]]; then
+        case $opt in
+            --backoff | -b)
+                mapfile -t COMPREPLY < <(compgen -W 'exponential linear fixed
+                    constant fibonacci decorrelated' -- "$cur")
+                ;;
+            --jitter | -j)
+                mapfile -t COMPREPLY < <(compgen -W 'none full equal' -- "$cur")
+                ;;
+            --retry-on | --stop-on)
+                # A comma-separated list: complete its last item.
+                local items="timeout $signals"
+                [[ $opt == --stop-on && $cur != *,* ]] && items+=" none"
+                local prefix=${cur%"${cur##*,}"}
+                mapfile -t COMPREPLY < <(compgen -P "$prefix" -W "$items" -- "${cur##*,}")
+                ;;
+            *)
+                # Numbers, durations, codes: nothing to offer, no files.
+                COMPREPLY=()
+                ;;
+        esac
+        return
+    fi
+
+    if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$value_opts $flag_opts" -- "$cur")
+        return
+    fi
+
+    # The current word is the first operand: the command.
+    _command_offset "$COMP_CWORD"
+} &&
+    complete -F _retryx retryx
+
+# ex: filetype=sh

@@ -1,0 +1,108 @@
+# fish completion for retryx(1)
+# Install as /usr/share/fish/vendor_completions.d/retryx.fish. Keep the
+# options in step with 'retryx --help' (tests/e2e/docs_drift.sh checks them).
+
+# Where the wrapped command starts, among the tokens before the cursor: after
+# "--", or at the first operand (a token that does not start with "-" and is
+# not the value of an option). Prints that index (1-based in
+# `commandline -opc`; one past the end when the token under the cursor starts
+# it) and succeeds, or prints nothing and fails while the cursor is still
+# among retryx's own options or their values.
+function __retryx_command_start
+    set -l tokens (commandline -opc)
+    set -l n (count $tokens)
+    set -l i 2
+    while test $i -le $n
+        set -l token $tokens[$i]
+        switch $token
+            case --
+                math $i + 1
+                return 0
+            case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
+                --multiplier --delays --jitter --seed --reset-after --splay --success \
+                --retry-on --stop-on
+                set i (math $i + 2)
+            case '-*'
+                # A group of short options: a value option last takes the
+                # next token as its value ("-qa 3"), else it is attached.
+                if string match -qr -- '^-[qvhV]*[arbdmj]$' $token
+                    set i (math $i + 2)
+                else
+                    set i (math $i + 1)
+                end
+            case '*'
+                echo $i
+                return 0
+        end
+    end
+    # i is n + 1 when the token under the cursor may be an option or the
+    # command, n + 2 when it is the value of the last option.
+    if test $i -eq (math $n + 1)
+        and not string match -q -- '-*' (commandline -ct)
+        echo $i
+        return 0
+    end
+    return 1
+end
+
+# True while retryx's own options may be completed.
+function __retryx_options_allowed
+    not __retryx_command_start >/dev/null
+end
+
+# Completes the wrapped command: its name, then its arguments with its own
+# completions.
+function __retryx_complete_command
+    set -l start (__retryx_command_start)
+    or return
+    set -l tokens (commandline -opc)
+    set -l command
+    if test $start -le (count $tokens)
+        set command (string escape -- $tokens[$start..-1])
+    end
+    set -l current (commandline -ct)
+    # The line attached to -C, so that one starting with "-" is not read as
+    # an option of complete.
+    complete -C(string join ' ' -- $command "$current")
+end
+
+complete -c retryx -f
+complete -c retryx -n __retryx_command_start -a '(__retryx_complete_command)'
+
+set -l __retryx_signals SIGHUP SIGINT SIGQUIT SIGKILL SIGUSR1 SIGUSR2 SIGPIPE SIGALRM SIGTERM SIGSEGV SIGABRT
+
+# Attempts
+complete -c retryx -n __retryx_options_allowed -s a -l attempts -x -d 'At most N attempts in all (default 5)'
+complete -c retryx -n __retryx_options_allowed -l max -x -d 'Same as --attempts'
+complete -c retryx -n __retryx_options_allowed -l max-attempts -x -d 'Same as --attempts'
+complete -c retryx -n __retryx_options_allowed -s r -l retries -x -d 'At most N retries after the first attempt'
+complete -c retryx -n __retryx_options_allowed -l forever -d 'No attempt limit'
+
+# Backoff
+complete -c retryx -n __retryx_options_allowed -s b -l backoff -x -d 'Backoff strategy' \
+    -a 'exponential\t"d·X^(k-1) (default)" linear\t"d·k" fixed\t"d" constant\t"same as fixed" fibonacci\t"d·F(k)" decorrelated\t"uniform(d, 3·previous)"'
+complete -c retryx -n __retryx_options_allowed -s d -l delay -x -d 'Base delay (default 1s)'
+complete -c retryx -n __retryx_options_allowed -s m -l max-delay -x -d 'Cap on any one delay (default 60s)'
+complete -c retryx -n __retryx_options_allowed -l multiplier -x -d 'Growth factor of exponential (default 2)'
+complete -c retryx -n __retryx_options_allowed -l delays -x -d 'Explicit delays, e.g. 1s,5s,30s'
+complete -c retryx -n __retryx_options_allowed -s j -l jitter -x -d 'Jitter mode (default equal)' \
+    -a 'none\t"no jitter" full\t"uniform[0, D]" equal\t"D/2 + uniform[0, D/2] (default)"'
+complete -c retryx -n __retryx_options_allowed -l seed -x -d 'Seed of the random generator'
+complete -c retryx -n __retryx_options_allowed -l reset-after -x -d 'An attempt this long starts the backoff over'
+complete -c retryx -n __retryx_options_allowed -l splay -x -d 'Random sleep before the first attempt'
+
+# Classification
+complete -c retryx -n __retryx_options_allowed -l success -x -d 'Exit codes that count as success (default 0)'
+complete -c retryx -n __retryx_options_allowed -l retry-on -x -d 'Failures that are retried' \
+    -a "(__fish_append , timeout $__retryx_signals)"
+complete -c retryx -n __retryx_options_allowed -l stop-on -x -d 'Failures never retried (default 126,127)' \
+    -a "(__fish_append , timeout $__retryx_signals) none"
+
+# Logging
+complete -c retryx -n __retryx_options_allowed -s q -l quiet -d 'Log nothing'
+complete -c retryx -n __retryx_options_allowed -s v -l verbose -d 'Also log the policy, starts and successes'
+
+# Other
+complete -c retryx -n __retryx_options_allowed -l dry-run -d 'Print the policy and delay schedule, run nothing'
+complete -c retryx -n __retryx_options_allowed -s h -l help -d 'Show the help and exit'
+complete -c retryx -n __retryx_options_allowed -s V -l version -d 'Show the version and exit'

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Scenario: the shell completions in completions/ work in real shells: values
+# of enumerated options, options by prefix, the wrapped command completed as
+# a command and then by its own completion, and no option of retryx offered
+# once the command has started. A shell that is not installed is skipped,
+# saying so.
+# shellcheck source=tests/e2e/lib.bash disable=SC1091
+. "$(dirname "$0")/lib.bash"
+
+completions=$RETRYX_SOURCE_DIR/completions
+
+# No user configuration of any shell takes part, and nothing is written to
+# the real home directory.
+export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config XDG_DATA_HOME=$WORK/home/.local/share \
+  XDG_CACHE_HOME=$WORK/home/.cache
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$WORK/cwd"
+# A directory with one known file: an argument of the command completes to
+# it, and a value of retryx (a number) must not.
+: >"$WORK/cwd/afile"
+cd "$WORK/cwd" || exit 1
+
+# Commands that surely exist on Debian (coreutils), for the command position.
+for c in ls ln; do
+  command -v "$c" >/dev/null || { echo "note: $c is not in PATH"; }
+done
+
+# expect_line CANDIDATES WORD DESCRIPTION: WORD is one of the lines.
+expect_line() {
+  CHECKS=$((CHECKS + 1))
+  printf '%s\n' "$1" | grep -qxF -- "$2" || fail "$3: expected '$2' among: $(printf '%s' "$1" | tr '\n' ' ')"
+}
+
+# expect_no_line CANDIDATES WORD DESCRIPTION: WORD is none of the lines.
+expect_no_line() {
+  CHECKS=$((CHECKS + 1))
+  if printf '%s\n' "$1" | grep -qxF -- "$2"; then
+    fail "$3: did not expect '$2' among: $(printf '%s' "$1" | tr '\n' ' ')"
+  fi
+}
+
+# expect_set CANDIDATES EXPECTED... DESCRIPTION: exactly these lines, in any order.
+expect_set() {
+  local got=$1 description=${*: -1}
+  local expected=("${@:2:$#-2}")
+  expect_eq "$(printf '%s\n' "$got" | sed '/^$/d' | sort -u | tr '\n' ' ')" \
+    "$(printf '%s\n' "${expected[@]}" | sed '/^$/d' | sort -u | tr '\n' ' ')" "$description"
+}
+
+# check_shell NAME: the checks every shell passes, with candidates() set to
+# that shell's completion. candidates LINE prints what the shell offers for
+# LINE, with the cursor at its end, one per line.
+check_shell() {
+  local sh=$1 got
+  got=$(candidates 'retryx --backoff ')
+  expect_set "$got" exponential linear fixed constant fibonacci decorrelated "$sh: values of --backoff"
+  got=$(candidates 'retryx -b f')
+  expect_set "$got" fixed fibonacci "$sh: values of -b by prefix"
+  got=$(candidates 'retryx --ba')
+  expect_set "$got" --backoff "$sh: option by prefix --ba"
+  got=$(candidates 'retryx --jitter ')
+  expect_set "$got" none full equal "$sh: values of --jitter"
+  got=$(candidates 'retryx --stop-on ')
+  for v in none timeout SIGTERM SIGKILL SIGINT SIGHUP; do expect_line "$got" "$v" "$sh: values of --stop-on"; done
+  got=$(candidates 'retryx --retry-on ')
+  expect_line "$got" timeout "$sh: values of --retry-on"
+  expect_line "$got" SIGTERM "$sh: values of --retry-on"
+  expect_no_line "$got" none "$sh: --retry-on does not offer none"
+  got=$(candidates 'retryx -a ')
+  expect_set "$got" "$sh: a number is left free (no files)"
+
+  # The command position: commands, after options and their values.
+  got=$(candidates 'retryx -a 3 l')
+  expect_line "$got" ls "$sh: command after -a 3"
+  expect_line "$got" ln "$sh: command after -a 3"
+  expect_no_line "$got" afile "$sh: no plain file at the command position"
+  got=$(candidates 'retryx -qa 3 --backoff fixed l')
+  expect_line "$got" ls "$sh: command after grouped short options and --backoff NAME"
+  got=$(candidates 'retryx -- l')
+  expect_line "$got" ls "$sh: command after --"
+  got=$(candidates 'retryx -a 3 zzqxjv')
+  expect_set "$got" "$sh: no such command, nothing offered"
+  if command -v git >/dev/null; then
+    got=$(candidates 'retryx -a 3 gi')
+    expect_line "$got" git "$sh: git at the command position (git is installed)"
+  fi
+
+  # After the command: its own completion, never retryx's options.
+  got=$(candidates 'retryx -a 3 ls af')
+  expect_line "$got" afile "$sh: the command's arguments complete as its own"
+  got=$(candidates 'retryx -a 3 ls --ba')
+  expect_no_line "$got" --backoff "$sh: no retryx option after the command"
+  got=$(candidates 'retryx -a 3 ls -')
+  for o in --backoff --attempts --jitter --stop-on; do
+    expect_no_line "$got" "$o" "$sh: no retryx option after the command"
+  done
+  got=$(candidates 'retryx -- ls --')
+  expect_no_line "$got" --backoff "$sh: no retryx option after -- COMMAND"
+
+  # Before the command, the options are there.
+  got=$(candidates 'retryx -a 3 --')
+  expect_line "$got" --backoff "$sh: options after -a 3"
+}
+
+# --- bash ----------------------------------------------------------------------
+
+bash_completion_lib=
+for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
+  [ -f "$f" ] && { bash_completion_lib=$f; break; }
+done
+if [ -z "$bash_completion_lib" ]; then
+  echo "note: bash-completion is not installed: the bash completion is not exercised"
+else
+  # Sets COMP_WORDS as bash splits LINE (blanks, and "=" of COMP_WORDBREAKS),
+  # calls _retryx and prints COMPREPLY.
+  cat >"$WORK/bash_candidates" <<'EOF'
+source "$1"
+source "$2"
+line=$3
+COMP_LINE=$line
+COMP_POINT=${#line}
+COMP_WORDS=()
+read -ra blank_words <<<"$line"
+for w in "${blank_words[@]}"; do
+  if [[ $w == *=* ]]; then
+    COMP_WORDS+=("${w%%=*}" "=")
+    [[ -n ${w#*=} ]] && COMP_WORDS+=("${w#*=}")
+  else
+    COMP_WORDS+=("$w")
+  fi
+done
+[[ $line == *[[:blank:]] || $line == *= ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMPREPLY=()
+_retryx retryx "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
+printf '%s\n' "${COMPREPLY[@]}"
+EOF
+  candidates() {
+    bash --norc --noprofile "$WORK/bash_candidates" "$bash_completion_lib" "$completions/retryx.bash" "$1" |
+      sed 's/[[:blank:]]*$//'
+  }
+  check_shell bash
+  got=$(candidates 'retryx --backoff=f')
+  expect_set "$got" fixed fibonacci "bash: values of --backoff=NAME"
+  got=$(candidates 'retryx --attempts=3 l')
+  expect_line "$got" ls "bash: command after --attempts=N"
+  got=$(candidates 'retryx --stop-on 1,SIGK')
+  expect_set "$got" 1,SIGKILL "bash: the last item of a list of conditions"
+fi
+
+# --- fish ----------------------------------------------------------------------
+
+if ! command -v fish >/dev/null; then
+  echo "note: fish is not installed: the fish completion is not exercised"
+else
+  candidates() {
+    # shellcheck disable=SC2016 # fish code, expanded by fish
+    fish -c 'source $argv[1]; complete -C$argv[2]' "$completions/retryx.fish" "$1" | cut -f1
+  }
+  check_shell fish
+  got=$(candidates 'retryx --backoff=f')
+  expect_set "$got" --backoff=fixed --backoff=fibonacci "fish: values of --backoff=NAME"
+fi
+
+# --- zsh -----------------------------------------------------------------------
+
+if ! command -v zsh >/dev/null; then
+  echo "note: zsh is not installed: the zsh completion is not exercised"
+elif ! zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
+  echo "note: zsh has no zsh/zpty module: the zsh completion is not exercised"
+else
+  # An interactive zsh on a pseudo-terminal, with compinit and _retryx on
+  # $fpath, is sent LINE and a TAB; a compadd wrapper writes each match to a
+  # file, and a post-completion function marks the end.
+  cat >"$WORK/zsh_candidates" <<'EOF'
+zmodload zsh/zpty || exit 3
+compdir=$1 out=$2 line=$3
+: >| $out
+zpty z zsh -f -i
+zpty -w z "PS1='' PS2='' RPS1=''; fpath=(${(q)compdir} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "zstyle ':completion:*' menu no; zstyle ':completion:*' list-prompt ''; LISTMAX=100000"
+zpty -w z "compadd() { if [[ \${(j: :)@} == *-[OAD]\\ * ]]; then builtin compadd \"\$@\"; return; fi; local -a __m; builtin compadd -O __m \"\$@\"; (( \$#__m )) && print -rl -- \$__m >> ${(q)out}; builtin compadd \"\$@\"; }"
+zpty -w z "_rx_done() { print -r -- '<done>' >> ${(q)out}; }; comppostfuncs=(_rx_done)"
+zpty -w -n z "$line"$'\t'
+for i in {1..100}; do
+  grep -qx '<done>' $out 2>/dev/null && break
+  sleep 0.1
+done
+zpty -d z
+grep -qx '<done>' $out || { print -u2 "zsh: no completion finished for: $line"; exit 4; }
+grep -vx '<done>' $out
+exit 0
+EOF
+  candidates() {
+    timeout 30 zsh -f "$WORK/zsh_candidates" "$completions" "$WORK/zsh_matches" "$1" | sort -u
+  }
+  check_shell zsh
+fi
+
+finish
