@@ -33,36 +33,66 @@ void TextLog::attempt_started(std::uint64_t attempt, std::optional<std::uint64_t
   if (verbose_) line(fmt::format("{} started (pid {})", attempt_label(attempt, max), pid));
 }
 
+namespace {
+
+// "exit code 3", "killed by SIGKILL", "timed out (killed by SIGTERM)".
+std::string what_happened(const AttemptResult& result) {
+  if (result.timed_out) return fmt::format("timed out ({})", describe(result.how));
+  return describe(result.how);
+}
+
+}  // namespace
+
 void TextLog::attempt_ended(const AttemptRecord& r) {
-  const std::string head = fmt::format("{} {} after {}: {}", attempt_label(r.attempt, r.max_attempts),
-                                       r.outcome == AttemptOutcome::success ? "succeeded" : "failed",
-                                       format_duration(r.result.duration), describe(r.result.how));
+  const std::string label = attempt_label(r.attempt, r.max_attempts);
+  const std::string took = format_duration(r.result.duration);
+  const std::string what = what_happened(r.result);
   switch (r.outcome) {
     case AttemptOutcome::success:
-      if (verbose_) line(head);
+      if (verbose_) line(fmt::format("{} succeeded after {}: {}", label, took, what));
       break;
     case AttemptOutcome::retry:
-      line(fmt::format("{}; retrying in {}", head, format_duration(r.delay.value_or(Duration::zero()))));
+      line(fmt::format("{} failed after {}: {}; retrying in {}", label, took, what,
+                       format_duration(r.delay.value_or(Duration::zero()))));
       break;
     case AttemptOutcome::fatal:
-      line(fmt::format("{}; not retrying: {}", head, r.reason));
+    case AttemptOutcome::deadline:
+      line(fmt::format("{} failed after {}: {}; not retrying: {}", label, took, what, r.reason));
       break;
     case AttemptOutcome::exhausted:
-      line(fmt::format("{}; no attempts left", head));
+      line(fmt::format("{} failed after {}: {}; no attempts left", label, took, what));
+      break;
+    case AttemptOutcome::interrupted:
+      line(fmt::format("{} interrupted after {}: {}", label, took, what));
       break;
   }
 }
 
+void TextLog::hook(std::string_view name, const AttemptResult& result) {
+  const bool ok = !result.timed_out && std::holds_alternative<Exited>(result.how) &&
+                  std::get<Exited>(result.how).code == 0;
+  if (!ok)
+    line(fmt::format("{} hook failed after {}: {}", name, format_duration(result.duration), what_happened(result)));
+  else if (verbose_)
+    line(fmt::format("{} hook succeeded after {}", name, format_duration(result.duration)));
+}
+
 void TextLog::run_ended(const RunSummary& s) {
   const std::string attempts = fmt::format("{} attempt{}", s.attempts, s.attempts == 1 ? "" : "s");
-  if (s.outcome == RunOutcome::success) {
-    if (verbose_ || s.attempts > 1)
-      line(fmt::format("succeeded on {} after {}", attempt_label(s.attempts, s.max_attempts),
-                       format_duration(s.elapsed)));
-    return;
+  switch (s.outcome) {
+    case RunOutcome::success:
+      if (verbose_ || s.attempts > 1)
+        line(fmt::format("succeeded on {} after {}", attempt_label(s.attempts, s.max_attempts),
+                         format_duration(s.elapsed)));
+      break;
+    case RunOutcome::interrupted:
+      line(fmt::format("interrupted after {} in {}: {}; exiting by the same signal", attempts,
+                       format_duration(s.elapsed), s.reason));
+      break;
+    default:
+      line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),
+                       s.reason, s.exit_status));
   }
-  line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),
-                   s.reason, s.exit_status));
 }
 
 }  // namespace retryx

@@ -3,6 +3,7 @@
 // class logs nothing (-q); TextLog writes one "retryx: " line per event.
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "outcome.hpp"
 #include "policy.hpp"
@@ -16,6 +17,7 @@ class AttemptLog {
   virtual void splay(Duration) {}
   virtual void attempt_started(std::uint64_t /*attempt*/, std::optional<std::uint64_t> /*max*/, int /*pid*/) {}
   virtual void attempt_ended(const AttemptRecord&) {}
+  virtual void hook(std::string_view /*name*/, const AttemptResult&) {}
   virtual void run_ended(const RunSummary&) {}
 };
 
@@ -30,6 +32,7 @@ class TextLog final : public AttemptLog {
   void splay(Duration delay) override;
   void attempt_started(std::uint64_t attempt, std::optional<std::uint64_t> max, int pid) override;
   void attempt_ended(const AttemptRecord& record) override;
+  void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
 
  private:

@@ -1,11 +1,13 @@
 #include "attempt_loop.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
 #include "backoff.hpp"
 #include "classify.hpp"
 #include "exit_status.hpp"
+#include "signal_names.hpp"
 
 namespace retryx {
 
@@ -24,52 +26,185 @@ RunOutcome run_outcome_of(AttemptOutcome outcome) {
   switch (outcome) {
     case AttemptOutcome::success: return RunOutcome::success;
     case AttemptOutcome::exhausted: return RunOutcome::exhausted;
-    default: return RunOutcome::fatal;
+    case AttemptOutcome::deadline: return RunOutcome::deadline;
+    case AttemptOutcome::interrupted: return RunOutcome::interrupted;
+    case AttemptOutcome::fatal:
+    case AttemptOutcome::retry: break;
   }
+  return RunOutcome::fatal;
 }
+
+std::string number(std::uint64_t n) { return fmt::format("{}", n); }
+
+// One run's state and steps; run_attempts below is its table of contents.
+class AttemptLoop {
+ public:
+  AttemptLoop(const Policy& policy, const Command& command, CommandRunner& runner, Sleeper& sleeper,
+              AttemptLog& log, Random& random)
+      : policy_(policy), command_(command), runner_(runner), sleeper_(sleeper), log_(log), random_(random),
+        backoff_(policy.backoff, random), start_(sleeper.now()) {
+    if (policy.max_time) deadline_ = start_ + *policy.max_time;
+  }
+
+  RunSummary run() {
+    log_.run_started(policy_, command_);
+    if (auto signal = splay()) return interrupted_before_first_attempt(*signal);
+
+    for (std::uint64_t attempt = 1;; ++attempt) {
+      AttemptRecord record = run_attempt(attempt);
+      if (record.outcome != AttemptOutcome::retry) return finish(record);
+
+      log_.attempt_ended(record);
+      if (auto signal = run_hook("on-retry", policy_.hooks.on_retry, record)) return interrupted(record, *signal);
+      if (auto signal = sleeper_.sleep(*record.delay)) return interrupted(record, *signal);
+    }
+  }
+
+ private:
+  // --splay: one random sleep before the first attempt, kept inside --max-time.
+  std::optional<int> splay() {
+    if (policy_.splay <= Duration::zero()) return std::nullopt;
+    auto delay = Duration(std::llround(random_.uniform(0, static_cast<double>(policy_.splay.count()))));
+    if (deadline_) delay = std::min(delay, *deadline_ - sleeper_.now());
+    log_.splay(delay);
+    return sleeper_.sleep(delay);
+  }
+
+  // Spawn, wait, classify, and decide: success, retry (with its delay), or stop.
+  AttemptRecord run_attempt(std::uint64_t attempt) {
+    std::optional<Duration> limit = policy_.process.timeout;
+    bool deadline_binds = false;
+    if (deadline_) {
+      const Duration remaining = std::max(*deadline_ - sleeper_.now(), Duration(std::chrono::milliseconds(1)));
+      deadline_binds = !limit || remaining < *limit;
+      if (deadline_binds) limit = remaining;
+    }
+    const AttemptRequest request{command_, child_environment(attempt), limit, false,
+                                 [&](int pid) { log_.attempt_started(attempt, policy_.max_attempts, pid); }};
+    AttemptResult result = runner_.run(request);
+    status_before_last_ = previous_status_;
+    previous_status_ = shell_status(result.how);
+
+    AttemptRecord record{attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}};
+    if (record.result.interrupted_by) {
+      record.outcome = AttemptOutcome::interrupted;
+      record.reason = fmt::format("retryx received {}", signal_name(*record.result.interrupted_by));
+      return record;
+    }
+    if (record.result.timed_out && deadline_binds) {
+      record.outcome = AttemptOutcome::deadline;
+      record.reason = fmt::format("--max-time {} reached", format_duration(*policy_.max_time));
+      return record;
+    }
+
+    Classification classification = classify(record.result, policy_.classify);
+    record.outcome = outcome_of(classification.verdict);
+    record.reason = std::move(classification.reason);
+    if (record.outcome != AttemptOutcome::retry) return record;
+
+    if (policy_.max_attempts && attempt >= *policy_.max_attempts) {
+      record.outcome = AttemptOutcome::exhausted;
+      record.reason = fmt::format("attempt limit {} reached", *policy_.max_attempts);
+      return record;
+    }
+    if (policy_.reset_after && record.result.duration >= *policy_.reset_after) backoff_.restart();
+    const Duration delay = backoff_.next();
+    if (deadline_ && sleeper_.now() + delay > *deadline_) {
+      // No sleep past the deadline: give up now rather than wake up too late.
+      record.outcome = AttemptOutcome::deadline;
+      record.reason = fmt::format("the next delay ({}) would end after --max-time {}", format_duration(delay),
+                                  format_duration(*policy_.max_time));
+      return record;
+    }
+    record.delay = delay;
+    return record;
+  }
+
+  // RETRYX_* for an attempt (spec §5); hooks add theirs on top.
+  ChildEnvironment child_environment(std::uint64_t attempt) const {
+    ChildEnvironment env{
+        {"RETRYX_ATTEMPT", number(attempt)},
+        {"RETRYX_MAX_ATTEMPTS", policy_.max_attempts ? number(*policy_.max_attempts) : ""},
+        {"RETRYX_PREVIOUS_STATUS", previous_status_ ? fmt::format("{}", *previous_status_) : ""},
+        {"RETRYX_REMAINING_MS", std::nullopt},
+        {"RETRYX_STATUS", std::nullopt},
+        {"RETRYX_DELAY_MS", std::nullopt},
+    };
+    if (deadline_) env[3].second = fmt::format("{}", std::max(0LL, to_millis(*deadline_ - sleeper_.now())));
+    return env;
+  }
+
+  // --on-retry / --on-giveup: /bin/sh -c CMD, bounded by --timeout; a
+  // failure is logged and never changes the run. Returns a signal that
+  // interrupted it.
+  std::optional<int> run_hook(const char* name, const std::optional<std::string>& hook,
+                              const AttemptRecord& record) {
+    if (!hook) return std::nullopt;
+    // The hook sees the attempt it follows: its number and its status.
+    ChildEnvironment env = child_environment(record.attempt);
+    env[2].second = status_before_last_ ? fmt::format("{}", *status_before_last_) : "";
+    env[4].second = fmt::format("{}", shell_status(record.result.how));
+    if (record.delay) env[5].second = fmt::format("{}", to_millis(*record.delay));
+    const Command command{"/bin/sh", "-c", *hook};
+    const AttemptResult result = runner_.run({command, env, policy_.process.timeout, true, {}});
+    log_.hook(name, result);
+    return result.interrupted_by;
+  }
+
+  RunSummary finish(AttemptRecord& record) {
+    log_.attempt_ended(record);
+    RunSummary summary = summarize(run_outcome_of(record.outcome), record.attempt, record.result,
+                                   record.reason, record.result.interrupted_by);
+    if (summary.outcome != RunOutcome::success && summary.outcome != RunOutcome::interrupted) {
+      if (auto signal = run_hook("on-giveup", policy_.hooks.on_giveup, record)) {
+        summary = summarize(RunOutcome::interrupted, record.attempt, record.result,
+                            fmt::format("retryx received {}", signal_name(*signal)), signal);
+      }
+    }
+    log_.run_ended(summary);
+    return summary;
+  }
+
+  RunSummary interrupted(const AttemptRecord& record, int signal) {
+    RunSummary summary = summarize(RunOutcome::interrupted, record.attempt, record.result,
+                                   fmt::format("retryx received {}", signal_name(signal)), signal);
+    log_.run_ended(summary);
+    return summary;
+  }
+
+  RunSummary interrupted_before_first_attempt(int signal) {
+    RunSummary summary = summarize(RunOutcome::interrupted, 0, std::nullopt,
+                                   fmt::format("retryx received {}", signal_name(signal)), signal);
+    log_.run_ended(summary);
+    return summary;
+  }
+
+  RunSummary summarize(RunOutcome outcome, std::uint64_t attempts, std::optional<AttemptResult> last,
+                       std::string reason, std::optional<int> signal) {
+    RunSummary s{outcome, attempts, policy_.max_attempts, std::move(last), std::move(reason),
+                 sleeper_.now() - start_, 0, signal};
+    s.exit_status = exit_status(s.outcome, s.last, policy_.process.preserve_status, s.signal);
+    return s;
+  }
+
+  const Policy& policy_;
+  const Command& command_;
+  CommandRunner& runner_;
+  Sleeper& sleeper_;
+  AttemptLog& log_;
+  Random& random_;
+  Backoff backoff_;
+  const Duration start_;
+  std::optional<Duration> deadline_;
+  std::optional<int> previous_status_;     // the last attempt's status
+  std::optional<int> status_before_last_;  // the one before it (a hook's RETRYX_PREVIOUS_STATUS)
+};
 
 }  // namespace
 
 RunSummary run_attempts(const Policy& policy, const Command& command, CommandRunner& runner,
                         Sleeper& sleeper, AttemptLog& log, Random& random) {
-  const Duration start = sleeper.now();
-  log.run_started(policy, command);
-
-  if (policy.splay > Duration::zero()) {
-    const auto splay = Duration(std::llround(random.uniform(0, static_cast<double>(policy.splay.count()))));
-    log.splay(splay);
-    sleeper.sleep(splay);
-  }
-
-  Backoff backoff(policy.backoff, random);
-  for (std::uint64_t attempt = 1;; ++attempt) {
-    const AttemptRequest request{command, attempt, policy.max_attempts,
-                                 [&](int pid) { log.attempt_started(attempt, policy.max_attempts, pid); }};
-    AttemptResult result = runner.run(request);
-    Classification classification = classify(result, policy.classify);
-
-    AttemptRecord record{attempt, policy.max_attempts, std::move(result),
-                         outcome_of(classification.verdict), std::move(classification.reason), {}};
-    const bool last_allowed = policy.max_attempts && attempt >= *policy.max_attempts;
-    if (record.outcome == AttemptOutcome::retry && last_allowed) {
-      record.outcome = AttemptOutcome::exhausted;
-      record.reason = fmt::format("attempt limit {} reached", *policy.max_attempts);
-    }
-
-    if (record.outcome != AttemptOutcome::retry) {
-      log.attempt_ended(record);
-      RunSummary summary{run_outcome_of(record.outcome), attempt, policy.max_attempts,
-                         std::move(record.result), std::move(record.reason), sleeper.now() - start, 0};
-      summary.exit_status = exit_status(summary.outcome, summary.last);
-      log.run_ended(summary);
-      return summary;
-    }
-
-    if (policy.reset_after && record.result.duration >= *policy.reset_after) backoff.restart();
-    record.delay = backoff.next();
-    log.attempt_ended(record);
-    sleeper.sleep(*record.delay);
-  }
+  return AttemptLoop(policy, command, runner, sleeper, log, random).run();
 }
 
 }  // namespace retryx

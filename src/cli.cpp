@@ -4,11 +4,13 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <map>
 #include <optional>
 
+#include "signal_names.hpp"
 #include "version.hpp"
 
 namespace po = boost::program_options;
@@ -63,6 +65,29 @@ const std::vector<OptionGroup>& option_table() {
            {"stop-on", "CONDS", "failures never retried, winning over --retry-on; 'none' empties it "
                                 "(default 126,127)"},
        }},
+      {"Time limits",
+       {
+           {"max-time,deadline,T", "DURATION",
+            "bound on the whole run, sleeps included: no delay is slept past it, and an attempt "
+            "still running at it is stopped (exit 124)"},
+           {"timeout,t", "DURATION", "limit on each attempt (and hook); 0 means none"},
+           {"signal,s", "SIG", "signal sent to an attempt that runs past its time (default TERM)"},
+           {"kill-after,k", "DURATION", "then KILL after this grace (default 10s; 0: at once)"},
+           {"preserve-status", nullptr, "on timeout, exit with the command's own status instead of 124"},
+       }},
+      {"Process",
+       {
+           {"foreground", nullptr, "don't give attempts a process group of their own (as timeout --foreground)"},
+           {"stdin", "MODE",
+            "inherit (default: every attempt reads retryx's stdin), replay (read it once, give all of it "
+            "to every attempt) or null"},
+           {"replay-stdin,I", nullptr, "same as --stdin replay"},
+       }},
+      {"Hooks",
+       {
+           {"on-retry", "CMD", "shell command (/bin/sh -c) run after each failed attempt that will be retried"},
+           {"on-giveup", "CMD", "shell command run once when retryx gives up"},
+       }},
       {"Logging",
        {
            {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
@@ -83,6 +108,7 @@ const std::vector<OptionGroup>& option_table() {
 const std::vector<std::vector<std::string>> conflict_groups = {
     {"attempts", "retries", "forever"},
     {"quiet", "verbose"},
+    {"stdin", "replay-stdin"},
 };
 
 std::string first_long_name(const OptionSpec& spec) {
@@ -370,6 +396,28 @@ std::vector<Duration> delays_of(const Value& v) {
   return delays;
 }
 
+// As timeout(1) -s: a name (TERM, SIGTERM, SIG15) or a number.
+int signal_of(const Value& v) {
+  if (auto signal = parse_signal(v.text)) return *signal;
+  int n = 0;
+  const char* end = v.text.data() + v.text.size();
+  auto [ptr, ec] = std::from_chars(v.text.data(), end, n);
+  if (!v.text.empty() && ec == std::errc() && ptr == end && n >= 1 && n < NSIG) return n;
+  bad_value(v, "not a signal (e.g. TERM, SIGKILL, SIG9, 9)");
+}
+
+StdinMode stdin_mode_of(const Value& v) {
+  if (v.text == "inherit") return StdinMode::inherit;
+  if (v.text == "replay") return StdinMode::replay;
+  if (v.text == "null") return StdinMode::null;
+  bad_value(v, "use inherit, replay or null");
+}
+
+std::string hook_of(const Value& v) {
+  if (v.text.empty()) bad_value(v, "empty command");
+  return v.text;
+}
+
 Policy build_policy(const Values& values) {
   Policy p;
   if (auto v = values.get("attempts")) {
@@ -413,6 +461,25 @@ Policy build_policy(const Values& values) {
   }
   if (auto v = values.get("stop-on"))
     c.stop_on = v->text == "none" ? Conditions{} : parsed_list(*v, parse_conditions);
+
+  if (auto v = values.get("max-time")) {
+    const Duration d = duration_of(*v);
+    if (d > Duration::zero()) p.max_time = d;  // 0 means none, as timeout(1)
+  }
+  ProcessPolicy& process = p.process;
+  if (auto v = values.get("timeout")) {
+    const Duration d = duration_of(*v);
+    if (d > Duration::zero()) process.timeout = d;
+  }
+  if (auto v = values.get("signal")) process.signal = signal_of(*v);
+  if (auto v = values.get("kill-after")) process.kill_after = duration_of(*v);
+  process.preserve_status = flag(values, "preserve-status");
+  process.foreground = flag(values, "foreground");
+  if (auto v = values.get("stdin")) process.stdin_mode = stdin_mode_of(*v);
+  if (flag(values, "replay-stdin")) process.stdin_mode = StdinMode::replay;
+
+  if (auto v = values.get("on-retry")) p.hooks.on_retry = hook_of(*v);
+  if (auto v = values.get("on-giveup")) p.hooks.on_giveup = hook_of(*v);
 
   if (flag(values, "quiet")) p.verbosity = Verbosity::quiet;
   if (flag(values, "verbose")) p.verbosity = Verbosity::verbose;

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "duration.hpp"
 #include "outcome.hpp"
@@ -12,18 +15,25 @@
 
 namespace retryx {
 
+// Variables retryx sets for the child; nullopt removes one the child would
+// otherwise inherit (a nested retryx must not see its parent's counters).
+using ChildEnvironment = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
 struct AttemptRequest {
   const Command& command;
-  std::uint64_t attempt;                    // from 1
-  std::optional<std::uint64_t> max_attempts;
+  ChildEnvironment environment;
+  std::optional<Duration> time_limit;       // stop it as on a timeout past this
+  bool is_hook = false;                     // hooks read /dev/null, never the attempt's stdin
   std::function<void(int pid)> on_started;  // called once the command runs
 };
 
 class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
-  // Runs one attempt to its end and says how it ended. Never throws for a
-  // command that cannot be started: that is a SpawnFailed result.
+  // Runs one command to its end and says how it ended. Never throws for a
+  // command that cannot be started: that is a SpawnFailed result. When
+  // retryx receives INT, TERM, HUP or QUIT meanwhile, the signal is
+  // forwarded and the result says so (interrupted_by).
   virtual AttemptResult run(const AttemptRequest& request) = 0;
 };
 
@@ -32,7 +42,8 @@ class CommandRunner {
 class Sleeper {
  public:
   virtual ~Sleeper() = default;
-  virtual void sleep(Duration delay) = 0;
+  // Returns the signal (INT, TERM, HUP, QUIT) that cut the sleep short, if any.
+  virtual std::optional<int> sleep(Duration delay) = 0;
   virtual Duration now() = 0;  // monotonic, from an arbitrary origin
 };
 

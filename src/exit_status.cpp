@@ -2,10 +2,13 @@
 
 namespace retryx {
 
-int exit_status(RunOutcome outcome, const AttemptResult& last) {
+int exit_status(RunOutcome outcome, const std::optional<AttemptResult>& last, bool preserve_status,
+                std::optional<int> signal) {
   if (outcome == RunOutcome::success) return 0;
+  if (outcome == RunOutcome::interrupted && signal) return 128 + *signal;
+  if (!last) return 1;
   // As timeout(1): a timed-out command exits 124, whatever signal stopped it.
-  const int status = last.timed_out ? 124 : shell_status(last.how);
+  const int status = last->timed_out && !preserve_status ? 124 : shell_status(last->how);
   // A failure that would read as success (exit 0 outside --success) must not.
   return status == 0 ? 1 : status;
 }

@@ -34,6 +34,8 @@ std::string_view name(AttemptOutcome outcome) {
     case AttemptOutcome::retry: return "retry";
     case AttemptOutcome::fatal: return "fatal";
     case AttemptOutcome::exhausted: return "exhausted";
+    case AttemptOutcome::deadline: return "deadline";
+    case AttemptOutcome::interrupted: return "interrupted";
   }
   return "?";
 }
@@ -43,6 +45,8 @@ std::string_view name(RunOutcome outcome) {
     case RunOutcome::success: return "success";
     case RunOutcome::exhausted: return "exhausted";
     case RunOutcome::fatal: return "fatal";
+    case RunOutcome::deadline: return "deadline";
+    case RunOutcome::interrupted: return "interrupted";
   }
   return "?";
 }

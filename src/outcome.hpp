@@ -33,6 +33,7 @@ struct AttemptResult {
   Duration duration{};
   int pid = 0;             // 0 when the command was never started
   bool timed_out = false;  // stopped by retryx for running past its time
+  std::optional<int> interrupted_by;  // a signal retryx received and forwarded meanwhile
 };
 
 // The status a shell would report for it: the exit code, 128 + signal, or
@@ -47,7 +48,7 @@ std::string describe(const Termination& how);
 namespace retryx {
 
 // What the loop decided after an attempt (the `outcome` of the log).
-enum class AttemptOutcome { success, retry, fatal, exhausted };
+enum class AttemptOutcome { success, retry, fatal, exhausted, deadline, interrupted };
 
 struct AttemptRecord {
   std::uint64_t attempt;                     // from 1
@@ -59,16 +60,17 @@ struct AttemptRecord {
 };
 
 // Why the whole run stopped.
-enum class RunOutcome { success, exhausted, fatal };
+enum class RunOutcome { success, exhausted, fatal, deadline, interrupted };
 
 struct RunSummary {
   RunOutcome outcome;
   std::uint64_t attempts;
   std::optional<std::uint64_t> max_attempts;
-  AttemptResult last;  // the last attempt's result
-  std::string reason;  // the last attempt's reason
+  std::optional<AttemptResult> last;  // none when interrupted before the first attempt
+  std::string reason;                 // why the run stopped
   Duration elapsed{};
   int exit_status = 0;
+  std::optional<int> signal;  // interrupted: the signal retryx must die by
 };
 
 std::string_view name(AttemptOutcome outcome);

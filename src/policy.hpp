@@ -38,13 +38,33 @@ struct ClassifyPolicy {
 
 enum class Verbosity { quiet, normal, verbose };
 
+enum class StdinMode { inherit, replay, null };
+
+// How each attempt's process is supervised (spec §4).
+struct ProcessPolicy {
+  std::optional<Duration> timeout;                    // limit on each attempt (and hook)
+  int signal = 15;                                    // sent at the timeout (SIGTERM)
+  Duration kill_after = std::chrono::seconds(10);     // then SIGKILL after this grace
+  bool preserve_status = false;                       // timed out: the command's status, not 124
+  bool foreground = false;                            // no process group of the attempt's own
+  StdinMode stdin_mode = StdinMode::inherit;
+};
+
+struct HookPolicy {
+  std::optional<std::string> on_retry;   // /bin/sh -c, after a failed attempt that will be retried
+  std::optional<std::string> on_giveup;  // /bin/sh -c, once when retryx gives up
+};
+
 struct Policy {
   std::optional<std::uint64_t> max_attempts = 5;  // nullopt: --forever
   BackoffPolicy backoff;
   std::optional<std::uint64_t> seed;      // nullopt: seeded from the OS
   std::optional<Duration> reset_after;    // an attempt at least this long restarts the backoff
   Duration splay{0};                      // random sleep in [0, splay] before attempt 1
+  std::optional<Duration> max_time;       // bound on the whole run, sleeps included
   ClassifyPolicy classify;
+  ProcessPolicy process;
+  HookPolicy hooks;
   Verbosity verbosity = Verbosity::normal;
 };
 

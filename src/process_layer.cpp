@@ -1,6 +1,7 @@
 #include "process_layer.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/process.hpp>
 #include <cerrno>
@@ -10,9 +11,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+
+extern char** environ;
 
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
@@ -22,6 +30,18 @@ namespace retryx {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Signals that end the run, and signals that are only passed on (spec §4).
+constexpr int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+constexpr int pass_signals[] = {SIGUSR1, SIGUSR2, SIGWINCH};
+// Dispositions retryx changes for itself only; the child gets them back.
+constexpr int own_dispositions[] = {SIGCHLD, SIGTTOU, SIGPIPE};
+
+bool ignored_at_start(int signal) {
+  struct sigaction current {};
+  ::sigaction(signal, nullptr, &current);
+  return current.sa_handler == SIG_IGN;
+}
 
 // Descriptors above 2 that retryx inherited open across exec (make's
 // jobserver, "3>file", LISTEN_FDS). Boost.Process closes every descriptor
@@ -43,10 +63,16 @@ std::vector<int> inherited_descriptors() {
   return fds;
 }
 
-// Initializer hooks for Boost.Process v2's default launcher.
+// What the child must get back, and how to set it up, between fork and exec.
 struct ChildSetup {
   const std::vector<int>& keep_fds;
-  bool sigchld_was_ignored;
+  const struct sigaction (&saved)[std::size(own_dispositions)];
+  const std::vector<int>& handled_signals;
+  const sigset_t& inherited_mask;
+  pid_t parent;
+  bool new_group;
+  int tty;        // give the terminal to the new group; -1: not
+  int stdin_fd;   // dup'ed onto 0; -1: inherit retryx's
 
   template <class Launcher, class Path, class Argv>
   bp::error_code on_setup(Launcher& launcher, const Path&, Argv&) {
@@ -56,10 +82,25 @@ struct ChildSetup {
     return {};
   }
 
+  // In the child. Only async-signal-safe calls: retryx is single-threaded,
+  // but the habit is cheap.
   template <class Launcher, class Path, class Argv>
   bp::error_code on_exec_setup(Launcher&, const Path&, Argv&) {
-    // In the child: give back the disposition retryx reset for itself.
-    if (sigchld_was_ignored) ::signal(SIGCHLD, SIG_IGN);
+    if (new_group) {
+      ::setpgid(0, 0);
+      // SIGTTOU is ignored here (inherited from retryx), so a background
+      // group may take the terminal.
+      if (tty >= 0) ::tcsetpgrp(tty, ::getpid());
+    }
+    if (stdin_fd >= 0) ::dup2(stdin_fd, STDIN_FILENO);
+    // Die with retryx; if it is already gone, do not run at all.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    // Back to what retryx inherited: dispositions first (retryx's handlers
+    // must not run here once signals are unblocked), then the mask.
+    for (int signal : handled_signals) ::signal(signal, SIG_DFL);
+    for (std::size_t i = 0; i < std::size(own_dispositions); ++i) ::sigaction(own_dispositions[i], &saved[i], nullptr);
+    ::sigprocmask(SIG_SETMASK, &inherited_mask, nullptr);
     return {};
   }
 
@@ -122,86 +163,421 @@ Termination decode(int raw_status) {
   return Exited{WEXITSTATUS(raw_status)};
 }
 
+// The environment of one child: retryx's, with the request's variables set
+// or removed.
+class ChildEnv {
+ public:
+  explicit ChildEnv(const ChildEnvironment& changes) {
+    for (char** entry = environ; entry && *entry; ++entry) {
+      const std::string_view text = *entry;
+      const std::string_view name = text.substr(0, text.find('='));
+      const bool changed =
+          std::any_of(changes.begin(), changes.end(), [&](const auto& change) { return change.first == name; });
+      if (!changed) strings_.emplace_back(text);
+    }
+    for (const auto& [name, value] : changes)
+      if (value) strings_.push_back(name + "=" + *value);
+    for (const auto& s : strings_) pointers_.push_back(s.c_str());
+    pointers_.push_back(nullptr);
+  }
+  const char* const* get() const { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<const char*> pointers_;
+};
+
+void write_fully(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error(fmt::format("--stdin replay: cannot store stdin: {}", std::strerror(errno)));
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+// --stdin replay: all of stdin, read once, kept in memory (a memfd) up to
+// a bound and in an unlinked temporary file beyond it. Returns its fd.
+int store_stdin() {
+  constexpr std::size_t memory_bound = 4 << 20;
+  int fd = ::memfd_create("retryx-stdin", MFD_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(fmt::format("--stdin replay: memfd_create: {}", std::strerror(errno)));
+  std::size_t stored = 0;
+  bool spilled = false;
+  std::vector<char> buffer(1 << 16);
+  while (true) {
+    const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EBADF)
+      throw std::runtime_error(fmt::format("--stdin replay: cannot read stdin: {}", std::strerror(errno)));
+    if (n <= 0) break;
+    if (!spilled && stored + static_cast<std::size_t>(n) > memory_bound) {
+      const char* tmpdir = std::getenv("TMPDIR");
+      std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/retryx-stdin.XXXXXX";
+      const int file = ::mkostemp(path.data(), O_CLOEXEC);
+      if (file < 0)
+        throw std::runtime_error(
+            fmt::format("--stdin replay: cannot create a temporary file in {}: {}", path, std::strerror(errno)));
+      ::unlink(path.c_str());
+      ::lseek(fd, 0, SEEK_SET);
+      std::vector<char> copy(memory_bound);
+      const ssize_t kept = ::read(fd, copy.data(), copy.size());
+      write_fully(file, copy.data(), static_cast<std::size_t>(std::max<ssize_t>(kept, 0)));
+      ::close(fd);
+      fd = file;
+      spilled = true;
+    }
+    write_fully(fd, buffer.data(), static_cast<std::size_t>(n));
+    stored += static_cast<std::size_t>(n);
+  }
+  return fd;
+}
+
 }  // namespace
 
 struct ProcessLayer::Impl {
-  asio::io_context io;
-  std::vector<int> keep_fds = inherited_descriptors();
-  bool sigchld_was_ignored = false;
+  // The running attempt's state; the event handlers below update it.
+  struct Running {
+    int pid = 0;
+    int pgid = 0;  // 0 with --foreground: the attempt shares retryx's group
+    bool owns_tty = false;
+    bool leader_done = false;
+    bool group_gone = false;
+    bool signaled = false;
+    bool kill_armed = false;
+    bool timed_out = false;
+    int raw_status = 0;
+  };
 
-  Impl() {
+  const ProcessPolicy policy;
+  const std::vector<int> keep_fds = inherited_descriptors();
+  const pid_t self = ::getpid();
+  asio::io_context io;
+  asio::signal_set stop_set{io};
+  asio::signal_set pass_set{io};
+  asio::signal_set child_set{io};
+  asio::steady_timer limit_timer{io};
+  asio::steady_timer kill_timer{io};
+  asio::steady_timer check_timer{io};
+  asio::steady_timer sleep_timer{io};
+  struct sigaction saved[std::size(own_dispositions)] {};
+  std::vector<int> handled_signals;
+  sigset_t inherited_mask{};
+  int tty = -1;
+  int null_fd = -1;
+  int replay_fd = -1;
+  std::optional<off_t> stdin_offset;  // inherit from a regular file: where attempt 1 started
+  std::optional<int> interrupted;
+  std::optional<Running> running;
+  bool sleeping = false;
+
+  explicit Impl(const ProcessPolicy& p) : policy(p) {
+    ::sigprocmask(SIG_SETMASK, nullptr, &inherited_mask);
+    for (std::size_t i = 0; i < std::size(own_dispositions); ++i)
+      ::sigaction(own_dispositions[i], nullptr, &saved[i]);
     // An inherited SIG_IGN for SIGCHLD makes the kernel reap children itself
-    // and every exit status reads as lost: reset it for retryx only.
-    struct sigaction old {};
-    ::sigaction(SIGCHLD, nullptr, &old);
-    sigchld_was_ignored = old.sa_handler == SIG_IGN;
+    // and every exit status reads as lost; SIGCHLD also reports an attempt
+    // stopped by Ctrl-Z. SIGTTOU: retryx takes the terminal back from the
+    // background. SIGPIPE: a closed stderr must not kill retryx mid-run.
+    ::signal(SIGTTOU, SIG_IGN);
+    ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGCHLD, SIG_DFL);
+    // Orphans of an attempt are adopted by retryx, so that it can wait for
+    // the whole group and reap every process it leaves.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    for (int signal : stop_signals)
+      if (!ignored_at_start(signal)) add(stop_set, signal);
+    for (int signal : pass_signals)
+      if (!ignored_at_start(signal)) add(pass_set, signal);
+    add(child_set, SIGCHLD);
+    wait_stop_signal();
+    wait_pass_signal();
+    wait_child_signal();
+
+    if (!policy.foreground) tty = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    switch (policy.stdin_mode) {
+      case StdinMode::inherit: {
+        struct stat st {};
+        if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+          const off_t offset = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+          if (offset >= 0) stdin_offset = offset;
+        }
+        break;
+      }
+      case StdinMode::replay: replay_fd = store_stdin(); break;
+      case StdinMode::null: break;
+    }
   }
+
+  ~Impl() {
+    for (int fd : {tty, null_fd, replay_fd})
+      if (fd >= 0) ::close(fd);
+  }
+
+  void add(asio::signal_set& set, int signal) {
+    set.add(signal);
+    handled_signals.push_back(signal);
+  }
+
+  // --- Signals ------------------------------------------------------------
+
+  void wait_stop_signal() {
+    stop_set.async_wait([this](const bp::error_code& ec, int signal) {
+      if (ec) return;
+      if (!interrupted) interrupted = signal;
+      if (running) {
+        signal_attempt(signal);
+        arm_kill();
+      }
+      if (sleeping) sleep_timer.cancel();
+      wait_stop_signal();
+    });
+  }
+
+  void wait_pass_signal() {
+    pass_set.async_wait([this](const bp::error_code& ec, int signal) {
+      if (ec) return;
+      if (running) signal_attempt(signal);
+      wait_pass_signal();
+    });
+  }
+
+  void wait_child_signal() {
+    child_set.async_wait([this](const bp::error_code& ec, int) {
+      if (ec) return;
+      if (running && !running->leader_done) {
+        follow_stop();
+      } else {
+        reap_adopted();
+        if (running) check_group();
+      }
+      wait_child_signal();
+    });
+  }
+
+  // Ctrl-Z stopped the attempt (it has the terminal, retryx does not see
+  // the keystroke): retryx stops too, so that the shell sees its job
+  // stopped, and on `fg` gives the terminal back and continues the attempt.
+  void follow_stop() {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(running->pid), &info, WSTOPPED | WNOHANG) != 0) return;
+    if (info.si_pid != running->pid || info.si_code != CLD_STOPPED) return;
+    const int stop = info.si_status;
+    if (running->pgid == 0 || (stop != SIGTSTP && stop != SIGTTIN && stop != SIGTTOU)) return;
+    if (running->owns_tty) ::tcsetpgrp(tty, ::getpgrp());
+    ::kill(self, SIGSTOP);
+    // Continued.
+    if (running->owns_tty && ::tcgetpgrp(tty) == ::getpgrp()) ::tcsetpgrp(tty, running->pgid);
+    signal_attempt(SIGCONT);
+  }
+
+  // --- The running attempt ------------------------------------------------
+
+  void signal_attempt(int signal) {
+    if (!running) return;
+    if (running->pgid != 0) {
+      if (!running->group_gone) ::killpg(running->pgid, signal);
+    } else if (!running->leader_done) {
+      ::kill(running->pid, signal);
+    }
+  }
+
+  // After the signal: KILL when the grace runs out.
+  void arm_kill() {
+    if (!running || running->kill_armed) return;
+    running->kill_armed = true;
+    kill_timer.expires_after(policy.kill_after);
+    kill_timer.async_wait([this](const bp::error_code& ec) {
+      if (!ec) signal_attempt(SIGKILL);
+    });
+  }
+
+  void time_limit_reached() {
+    if (!running || (running->leader_done && running->group_gone)) return;
+    running->timed_out = true;
+    running->signaled = true;
+    signal_attempt(policy.signal);
+    signal_attempt(SIGCONT);  // a stopped process must run to act on it
+    arm_kill();
+  }
+
+  // Every child retryx has now is one it adopted (the leader is reaped).
+  void reap_adopted() {
+    if (running && !running->leader_done) return;
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+
+  void check_group() {
+    if (!running || !running->leader_done) return;
+    if (running->pgid == 0) {
+      running->group_gone = true;
+      return;
+    }
+    reap_adopted();
+    if (::killpg(running->pgid, 0) < 0 && errno == ESRCH) running->group_gone = true;
+  }
+
+  void leader_finished(int raw_status) {
+    running->leader_done = true;
+    running->raw_status = raw_status;
+    check_group();
+    if (running->group_gone) return;
+    // Processes the attempt left behind in its group end with it, as on a
+    // timeout: the signal, CONT, then KILL after the grace.
+    if (!running->signaled) {
+      running->signaled = true;
+      signal_attempt(policy.signal);
+      signal_attempt(SIGCONT);
+    }
+    arm_kill();
+    watch_group();
+  }
+
+  // Adopted members report their death by SIGCHLD; this slow check covers
+  // a member whose parent outside the group reaps it instead.
+  void watch_group() {
+    check_timer.expires_after(std::chrono::milliseconds(100));
+    check_timer.async_wait([this](const bp::error_code& ec) {
+      if (ec || !running) return;
+      check_group();
+      if (!running->group_gone) watch_group();
+    });
+  }
+
+  bool over() const { return running->leader_done && running->group_gone; }
+
+  // --- Spawning -----------------------------------------------------------
 
   // Starts the command once; ENOEXEC is handed back for the /bin/sh retry.
   std::optional<bp::process> launch(const std::string& executable, std::vector<const char*>& argv,
-                                    bp::error_code& ec) {
+                                    const ChildEnv& env, const ChildSetup& setup, bp::error_code& ec) {
     // Stdio buffers must be empty at fork, or a failed child could write
     // them a second time.
     std::fflush(nullptr);
+    // No signal handler of retryx's may run in the child; the child
+    // unblocks once its dispositions are back to the inherited ones.
+    sigset_t all, previous;
+    ::sigfillset(&all);
+    ::sigprocmask(SIG_BLOCK, &all, &previous);
     bp::default_process_launcher launcher;
+    launcher.env = env.get();
     argv.push_back(nullptr);
     const char** raw_argv = argv.data();
-    bp::process proc = launcher(io.get_executor(), ec, executable, raw_argv,
-                                ChildSetup{keep_fds, sigchld_was_ignored});
+    bp::process proc = launcher(io.get_executor(), ec, executable, raw_argv, ChildSetup(setup));
     argv.pop_back();
+    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     if (ec) return std::nullopt;
     return proc;
+  }
+
+  // The descriptor the attempt reads as stdin (-1: retryx's own), opened
+  // for this attempt only.
+  int stdin_for(const AttemptRequest& request) {
+    if (request.is_hook || policy.stdin_mode == StdinMode::null) return ::dup(null_fd);
+    if (policy.stdin_mode == StdinMode::replay) {
+      // A fresh open file description: every attempt reads from offset 0.
+      return ::open(fmt::format("/proc/self/fd/{}", replay_fd).c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    if (stdin_offset) ::lseek(STDIN_FILENO, *stdin_offset, SEEK_SET);
+    return -1;
   }
 
   AttemptResult run(const AttemptRequest& request) {
     const auto start = Clock::now();
     auto elapsed = [&] { return std::chrono::duration_cast<Duration>(Clock::now() - start); };
+    io.restart();
+    io.poll();  // signals that arrived between attempts
     const std::string& name = request.command.front();
 
     auto resolved = resolve(name);
-    if (auto* failed = std::get_if<SpawnFailed>(&resolved)) return {*failed, elapsed(), 0, false};
+    if (auto* failed = std::get_if<SpawnFailed>(&resolved)) return {*failed, elapsed(), 0, false, interrupted};
     const std::string executable = std::get<std::string>(resolved);
 
     // argv[0] stays the name the user gave, as execvp keeps it.
     std::vector<const char*> argv;
     for (const auto& arg : request.command) argv.push_back(arg.c_str());
+    const ChildEnv env(request.environment);
+    const bool owns_tty = !policy.foreground && tty >= 0 && ::tcgetpgrp(tty) == ::getpgrp();
+    const int child_stdin = stdin_for(request);
+    const ChildSetup setup{keep_fds,  saved,    handled_signals, inherited_mask,
+                           self,      !policy.foreground, owns_tty ? tty : -1, child_stdin};
 
     bp::error_code ec;
-    std::optional<bp::process> proc = launch(executable, argv, ec);
+    std::optional<bp::process> proc = launch(executable, argv, env, setup, ec);
     if (ec.value() == ENOEXEC) {
       // A file without "#!" is a shell script, as execvp and shells run it.
       std::vector<const char*> sh_argv{"/bin/sh", executable.c_str()};
       sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
       ec.clear();
-      proc = launch("/bin/sh", sh_argv, ec);
+      proc = launch("/bin/sh", sh_argv, env, setup, ec);
     }
-    if (ec || !proc) return {spawn_failure(name, ec), elapsed(), 0, false};
+    if (child_stdin >= 0) ::close(child_stdin);
+    if (ec || !proc) return {spawn_failure(name, ec), elapsed(), 0, false, interrupted};
 
     const int pid = proc->id();
+    running = Running{pid, policy.foreground ? 0 : pid, owns_tty};
+    if (owns_tty) ::tcsetpgrp(tty, pid);
     if (request.on_started) request.on_started(pid);
 
-    bool done = false;
-    proc->async_wait([&](bp::error_code, int) { done = true; });
-    io.restart();
-    while (!done) io.run_one();
-    return {decode(proc->native_exit_code()), elapsed(), pid, false};
+    proc->async_wait([this, &proc](const bp::error_code&, int) { leader_finished(proc->native_exit_code()); });
+    if (request.time_limit) {
+      limit_timer.expires_after(*request.time_limit);
+      limit_timer.async_wait([this](const bp::error_code& e) {
+        if (!e) time_limit_reached();
+      });
+    }
+    if (interrupted) {  // it came while starting: pass it on now
+      signal_attempt(*interrupted);
+      arm_kill();
+    }
+    while (!over()) io.run_one();
+
+    limit_timer.cancel();
+    kill_timer.cancel();
+    check_timer.cancel();
+    if (owns_tty && ::tcgetpgrp(tty) == pid) ::tcsetpgrp(tty, ::getpgrp());
+    AttemptResult result{decode(running->raw_status), elapsed(), pid, running->timed_out, interrupted};
+    running.reset();
+    io.poll();  // let the cancelled timers' handlers go
+    return result;
   }
 
-  void sleep(Duration delay) {
-    asio::steady_timer timer(io, delay);
-    bool done = false;
-    timer.async_wait([&](bp::error_code) { done = true; });
+  std::optional<int> sleep(Duration delay) {
     io.restart();
+    io.poll();
+    if (interrupted) return interrupted;
+    sleep_timer.expires_after(delay);
+    bool done = false;
+    sleep_timer.async_wait([&](const bp::error_code&) { done = true; });
+    sleeping = true;
     while (!done) io.run_one();
+    sleeping = false;
+    return interrupted;
   }
 };
 
-ProcessLayer::ProcessLayer() : impl_(std::make_unique<Impl>()) {}
+ProcessLayer::ProcessLayer(const ProcessPolicy& policy) : impl_(std::make_unique<Impl>(policy)) {}
 ProcessLayer::~ProcessLayer() = default;
 
 AttemptResult ProcessLayer::run(const AttemptRequest& request) { return impl_->run(request); }
-void ProcessLayer::sleep(Duration delay) { impl_->sleep(delay); }
+std::optional<int> ProcessLayer::sleep(Duration delay) { return impl_->sleep(delay); }
 Duration ProcessLayer::now() { return std::chrono::duration_cast<Duration>(Clock::now().time_since_epoch()); }
+
+void die_by_signal(int signal) {
+  // No core file for a signal that would dump one (QUIT): this is an exit.
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::signal(signal, SIG_DFL);
+  sigset_t set;
+  ::sigemptyset(&set);
+  ::sigaddset(&set, signal);
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  ::raise(signal);
+  ::_exit(128 + signal);
+}
 
 }  // namespace retryx

@@ -1,32 +1,52 @@
 #pragma once
 // The real process layer: runs attempts with Boost.Process v2 and sleeps on
-// an Asio timer, both on one event loop, so that waiting costs no CPU. The
-// only user of Boost.Process and Asio; this header exposes standard types.
+// an Asio timer, on one event loop that also holds the signals retryx
+// handles, the attempt's timeout and kill-after timers and the child's
+// exit, so that waiting costs no CPU. The only user of Boost.Process and
+// Asio; this header exposes standard types.
+//
+// What it guarantees (spec §4):
+// - each attempt runs in a process group of its own (unless foreground),
+//   given the terminal while it runs when retryx has it;
+// - a timeout sends the policy's signal to the group, then CONT, then KILL
+//   after kill_after; an attempt ends only when its whole group is gone;
+// - INT, TERM, HUP and QUIT are forwarded to the running attempt and end the
+//   run (the result or the sleep says which signal); USR1, USR2 and WINCH
+//   are forwarded only; signals ignored at start stay ignored;
+// - the child starts with the signal mask and dispositions retryx inherited,
+//   its inherited descriptors, and dies with retryx (PR_SET_PDEATHSIG);
+// - no zombie is left: retryx is a child subreaper and reaps what it adopts.
 #include <memory>
 
 #include "command_runner.hpp"
+#include "policy.hpp"
 
 namespace retryx {
 
 class ProcessLayer final : public CommandRunner, public Sleeper {
  public:
-  // Construct it early: it records the descriptors and SIGCHLD disposition
-  // retryx inherited, for its children to inherit in turn.
-  ProcessLayer();
+  // Construct it early: it records the descriptors, signal dispositions and
+  // stdin offset retryx inherited, and reads all of stdin for replay.
+  // Throws std::runtime_error when it cannot set up (replay's temporary
+  // file, say).
+  explicit ProcessLayer(const ProcessPolicy& policy);
   ~ProcessLayer() override;
   ProcessLayer(const ProcessLayer&) = delete;
   ProcessLayer& operator=(const ProcessLayer&) = delete;
 
   // Looks the command up as execvp does (PATH, a name with '/' as is, a file
-  // without "#!" run by /bin/sh), runs it with retryx's stdin, stdout,
-  // stderr and inherited descriptors, and waits for it without polling.
+  // without "#!" run by /bin/sh) and runs it to its end.
   AttemptResult run(const AttemptRequest& request) override;
-  void sleep(Duration delay) override;
+  std::optional<int> sleep(Duration delay) override;
   Duration now() override;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Ends retryx by the signal it was interrupted with, so that its parent sees
+// it killed by that signal (no core dump). Does not return.
+[[noreturn]] void die_by_signal(int signal);
 
 }  // namespace retryx

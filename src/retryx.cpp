@@ -47,12 +47,13 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   }
 
   // the attempt loop, with real processes and time, logging as it goes
-  ProcessLayer processes;
+  ProcessLayer processes(policy.process);
   Random random(policy.seed.value_or(seed_from_os()));
   const std::unique_ptr<AttemptLog> log = make_log(policy);
   const RunSummary summary = run_attempts(policy, command, processes, processes, *log, random);
 
-  // -> exit status
+  // -> exit status, or death by the signal that interrupted the run
+  if (summary.signal) die_by_signal(*summary.signal);
   return summary.exit_status;
 }
 

@@ -100,7 +100,11 @@ bad --attempts --retries --attempts 3 --retries 2
 bad --forever -a --forever -a 3
 bad -q -v -q -v
 bad --nope "" --nope
-bad --timeout "" --timeout 5
+bad --log-format "" --log-format json
+bad --timeout "'-1'" --timeout -1
+bad --signal "'NOPE'" --signal NOPE
+bad --stdin "'file'" --stdin file
+bad --stdin -I --stdin null -I
 bad --forever "" --forever=1
 
 # No command at all.

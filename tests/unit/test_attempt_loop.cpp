@@ -25,16 +25,21 @@ struct Run {
   FakeTime time;
   RecordingLog log;
   RunSummary summary;
-  std::vector<std::uint64_t> attempts;
+  std::vector<SeenRequest> attempts;
+  std::vector<SeenRequest> seen;  // attempts and hooks, in order
 };
 
-Run run_with(const Policy& policy, std::deque<AttemptResult> script, std::uint64_t seed = 1) {
+Run run_with(const Policy& policy, std::deque<AttemptResult> script, std::uint64_t seed = 1,
+             std::optional<int> interrupt_sleep = std::nullopt, std::deque<AttemptResult> hooks = {}) {
   Run r;
+  r.time.interrupt_sleep = interrupt_sleep;
   FakeRunner runner(r.time, std::move(script));
+  runner.hook_script = std::move(hooks);
   Random random(seed);
   const Command command{"cmd"};
   r.summary = run_attempts(policy, command, runner, r.time, r.log, random);
-  r.attempts = runner.attempts_seen;
+  r.attempts = runner.attempts();
+  r.seen = runner.seen;
   return r;
 }
 
@@ -64,7 +69,8 @@ TEST_CASE("fails twice then succeeds: two backoff sleeps in order") {
   CHECK(r.log.records[1].delay == 2s);
   CHECK(r.log.records[2].outcome == AttemptOutcome::success);
   CHECK_FALSE(r.log.records[2].delay.has_value());
-  CHECK(r.attempts == std::vector<std::uint64_t>{1, 2, 3});
+  REQUIRE(r.attempts.size() == 3);
+  CHECK(r.attempts[2].environment["RETRYX_ATTEMPT"] == "3");
   // Elapsed time counts the attempts and the sleeps.
   CHECK(r.summary.elapsed == 15ms + 3s);
 }
@@ -159,4 +165,127 @@ TEST_CASE("--retry-on makes other failures fatal") {
   CHECK(r.summary.outcome == RunOutcome::fatal);
   CHECK(r.summary.exit_status == 2);
   CHECK(r.log.records[0].reason == "exit code 75 is in --retry-on");
+}
+
+TEST_CASE("each attempt gets RETRYX_ATTEMPT - MAX_ATTEMPTS - PREVIOUS_STATUS") {
+  Run r = run_with(base_policy(3), {exit_with(4), exit_with(5), exit_with(0)});
+  REQUIRE(r.attempts.size() == 3);
+  CHECK(r.attempts[0].environment["RETRYX_ATTEMPT"] == "1");
+  CHECK(r.attempts[0].environment["RETRYX_MAX_ATTEMPTS"] == "3");
+  CHECK(r.attempts[0].environment["RETRYX_PREVIOUS_STATUS"] == "");
+  CHECK(r.attempts[1].environment["RETRYX_PREVIOUS_STATUS"] == "4");
+  CHECK(r.attempts[2].environment["RETRYX_PREVIOUS_STATUS"] == "5");
+  // Without --max-time there is no RETRYX_REMAINING_MS, not even an inherited one.
+  CHECK(r.attempts[0].environment.count("RETRYX_REMAINING_MS") == 1);
+  CHECK_FALSE(r.attempts[0].environment["RETRYX_REMAINING_MS"].has_value());
+  Policy forever = base_policy();
+  forever.max_attempts.reset();
+  Run f = run_with(forever, {exit_with(0)});
+  CHECK(f.attempts[0].environment["RETRYX_MAX_ATTEMPTS"] == "");
+}
+
+TEST_CASE("--timeout limits each attempt and a timed-out attempt is retried") {
+  Policy p = base_policy(2);
+  p.process.timeout = 2s;
+  Run r = run_with(p, {exit_with(0, 10s), exit_with(0, 10s)});
+  REQUIRE(r.attempts.size() == 2);
+  CHECK(r.attempts[0].time_limit == 2s);
+  CHECK(r.log.records[0].outcome == AttemptOutcome::retry);
+  CHECK(r.summary.outcome == RunOutcome::exhausted);
+  CHECK(r.summary.exit_status == 124);
+  p.process.preserve_status = true;
+  CHECK(run_with(p, {exit_with(0, 10s)}).summary.exit_status == 128 + 15);
+}
+
+TEST_CASE("--max-time: no delay is slept past the deadline") {
+  Policy p = base_policy(10);
+  p.max_time = 10s;
+  // 1s + 2s + 4s of delays fit; the next 8s would end past 10s.
+  Run r = run_with(p, {exit_with(3)});
+  CHECK(r.time.sleeps == std::vector<Duration>{1s, 2s, 4s});
+  CHECK(r.summary.outcome == RunOutcome::deadline);
+  CHECK(r.summary.attempts == 4);
+  CHECK(r.summary.exit_status == 3);  // the last attempt's own status
+  CHECK(r.summary.reason.find("would end after --max-time") != std::string::npos);
+  // The remaining time is given to each attempt.
+  CHECK(r.attempts[0].environment["RETRYX_REMAINING_MS"] == "10000");
+  CHECK(r.attempts[1].environment["RETRYX_REMAINING_MS"] == "8995");
+}
+
+TEST_CASE("--max-time: an attempt still running at the deadline is cut and not retried") {
+  Policy p = base_policy(10);
+  p.max_time = 3s;
+  p.process.timeout = 10s;
+  Run r = run_with(p, {exit_with(0, 1h)});
+  REQUIRE(r.attempts.size() == 1);
+  CHECK(r.attempts[0].time_limit == 3s);  // the deadline binds, not --timeout
+  CHECK(r.summary.outcome == RunOutcome::deadline);
+  CHECK(r.summary.exit_status == 124);
+  CHECK(r.log.records[0].outcome == AttemptOutcome::deadline);
+}
+
+TEST_CASE("a timeout shorter than the remaining time is an ordinary timeout") {
+  Policy p = base_policy(2);
+  p.max_time = 1h;
+  p.process.timeout = 1s;
+  Run r = run_with(p, {exit_with(0, 5s), exit_with(0)});
+  CHECK(r.summary.outcome == RunOutcome::success);
+  CHECK(r.log.records[0].outcome == AttemptOutcome::retry);
+}
+
+TEST_CASE("interrupted while an attempt runs: stop - no further attempt") {
+  AttemptResult interrupted{Signaled{SIGTERM}, 5ms};
+  interrupted.interrupted_by = SIGTERM;
+  Run r = run_with(base_policy(), {interrupted});
+  CHECK(r.attempts.size() == 1);
+  CHECK(r.summary.outcome == RunOutcome::interrupted);
+  CHECK(r.summary.signal == SIGTERM);
+  CHECK(r.log.records[0].outcome == AttemptOutcome::interrupted);
+  CHECK(r.time.sleeps.empty());
+}
+
+TEST_CASE("interrupted during a backoff sleep: stop at once") {
+  Run r = run_with(base_policy(), {exit_with(1)}, 1, SIGHUP);
+  CHECK(r.attempts.size() == 1);
+  CHECK(r.summary.outcome == RunOutcome::interrupted);
+  CHECK(r.summary.signal == SIGHUP);
+  CHECK(r.summary.exit_status == 128 + SIGHUP);
+}
+
+TEST_CASE("hooks: on-retry after each retried failure - on-giveup once") {
+  Policy p = base_policy(3);
+  p.hooks.on_retry = "echo retry";
+  p.hooks.on_giveup = "echo giveup";
+  p.process.timeout = 7s;
+  Run r = run_with(p, {exit_with(4), exit_with(5), exit_with(6)});
+  REQUIRE(r.seen.size() == 6);
+  CHECK_FALSE(r.seen[0].is_hook);
+  CHECK(r.seen[1].is_hook);
+  CHECK(r.seen[1].command == Command{"/bin/sh", "-c", "echo retry"});
+  CHECK(r.seen[1].environment["RETRYX_ATTEMPT"] == "1");
+  CHECK(r.seen[1].environment["RETRYX_STATUS"] == "4");
+  CHECK(r.seen[1].environment["RETRYX_PREVIOUS_STATUS"] == "");
+  CHECK(r.seen[1].environment["RETRYX_DELAY_MS"] == "1000");
+  CHECK(r.seen[1].time_limit == 7s);
+  CHECK(r.seen[3].environment["RETRYX_STATUS"] == "5");
+  CHECK(r.seen[3].environment["RETRYX_PREVIOUS_STATUS"] == "4");
+  CHECK(r.seen[5].command == Command{"/bin/sh", "-c", "echo giveup"});
+  CHECK(r.seen[5].environment["RETRYX_STATUS"] == "6");
+  CHECK_FALSE(r.seen[5].environment["RETRYX_DELAY_MS"].has_value());
+  CHECK(r.log.hooks == std::vector<std::string>{"on-retry", "on-retry", "on-giveup"});
+}
+
+TEST_CASE("a failing hook changes nothing") {
+  Policy p = base_policy(3);
+  p.hooks.on_retry = "exit 9";
+  Run r = run_with(p, {exit_with(1), exit_with(0)}, 1, std::nullopt, {exit_with(9), exit_with(9)});
+  CHECK(r.summary.outcome == RunOutcome::success);
+  CHECK(r.summary.exit_status == 0);
+}
+
+TEST_CASE("no on-giveup on success") {
+  Policy p = base_policy(3);
+  p.hooks.on_giveup = "echo giveup";
+  Run r = run_with(p, {exit_with(0)});
+  CHECK(r.log.hooks.empty());
 }

@@ -188,7 +188,18 @@ TEST_CASE("every bad value is a usage error naming the option and the value") {
       {{"--forever", "-a", "3", "x"}, "conflicting options: -a and --forever"},
       {{"-q", "-v", "x"}, "conflicting options: -q and -v"},
       {{"--nope", "x"}, "--nope"},
-      {{"--timeout", "5", "x"}, "--timeout"},
+      {{"--log-format", "json", "x"}, "--log-format"},
+      {{"--timeout", "-1", "x"}, "--timeout: invalid value '-1'"},
+      {{"--max-time", "nan", "x"}, "--max-time: invalid value 'nan'"},
+      {{"-T", "1x", "x"}, "-T: invalid value '1x'"},
+      {{"--signal", "NOPE", "x"}, "--signal: invalid value 'NOPE'"},
+      {{"-s", "0", "x"}, "-s: invalid value '0'"},
+      {{"-s", "65", "x"}, "-s: invalid value '65'"},
+      {{"--kill-after", "-1", "x"}, "--kill-after: invalid value '-1'"},
+      {{"--stdin", "file", "x"}, "--stdin: invalid value 'file'"},
+      {{"--stdin", "null", "-I", "x"}, "conflicting options: --stdin and -I"},
+      {{"--on-retry", "", "x"}, "--on-retry: invalid value '': empty command"},
+      {{"--preserve-status=1", "x"}, "--preserve-status"},
       {{"--forever=1", "x"}, "--forever"},
       {{"--attempts"}, "--attempts"},
       {{"--att", "3", "x"}, "--att"},
@@ -262,4 +273,33 @@ TEST_CASE("values that are empty or spelled like an option are still values") {
   CHECK(usage_error({"--backoff", "max", "x"}).find("--backoff: invalid value 'max'") != std::string::npos);
   CHECK(usage_error({"-a", "seed", "x"}).find("-a: invalid value 'seed'") != std::string::npos);
   CHECK(usage_error({"--retry-on", "timeout,delay", "x"}).find("--retry-on: invalid value") != std::string::npos);
+}
+
+TEST_CASE("supervision options") {
+  RunRequest r = request({"-T", "1m", "-t", "5s", "-s", "KILL", "-k", "0", "--preserve-status", "--foreground",
+                          "--stdin", "null", "--on-retry", "echo r", "--on-giveup", "echo g", "x"});
+  CHECK(r.policy.max_time == 60s);
+  CHECK(r.policy.process.timeout == 5s);
+  CHECK(r.policy.process.signal == 9);
+  CHECK(r.policy.process.kill_after == 0s);
+  CHECK(r.policy.process.preserve_status);
+  CHECK(r.policy.process.foreground);
+  CHECK(r.policy.process.stdin_mode == StdinMode::null);
+  CHECK(r.policy.hooks.on_retry == "echo r");
+  CHECK(r.policy.hooks.on_giveup == "echo g");
+  CHECK(request({"--deadline", "2s", "x"}).policy.max_time == 2s);
+  CHECK(request({"-I", "x"}).policy.process.stdin_mode == StdinMode::replay);
+  CHECK(request({"-s", "15", "x"}).policy.process.signal == 15);
+  CHECK(request({"-s", "SIGHUP", "x"}).policy.process.signal == 1);
+  // 0 means none, as timeout(1).
+  CHECK_FALSE(request({"-t", "0", "-T", "0", "x"}).policy.process.timeout.has_value());
+  CHECK_FALSE(request({"-T", "0", "x"}).policy.max_time.has_value());
+  RunRequest d = request({"x"});
+  CHECK(d.policy.process.kill_after == 10s);
+  CHECK(d.policy.process.signal == 15);
+  CHECK(d.policy.process.stdin_mode == StdinMode::inherit);
+  CHECK(request({"x"}, {"RETRYX_MAX_TIME=3s", "RETRYX_REPLAY_STDIN=1"}).policy.max_time == 3s);
+  CHECK(request({"x"}, {"RETRYX_REPLAY_STDIN=1"}).policy.process.stdin_mode == StdinMode::replay);
+  // An alias has no environment form.
+  CHECK_FALSE(request({"x"}, {"RETRYX_DEADLINE=3s"}).policy.max_time.has_value());
 }
