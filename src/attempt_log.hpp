@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "outcome.hpp"
 #include "policy.hpp"
@@ -39,6 +40,23 @@ class TextLog final : public AttemptLog {
   void line(const std::string& text);
   int fd_;
   bool verbose_;
+};
+
+// Passes every event to several logs (the attempt log and the report).
+class LogFanout final : public AttemptLog {
+ public:
+  void add(AttemptLog& log) { logs_.push_back(&log); }
+  void run_started(const Policy& p, const Command& c) override { for (auto* l : logs_) l->run_started(p, c); }
+  void splay(Duration d) override { for (auto* l : logs_) l->splay(d); }
+  void attempt_started(std::uint64_t a, std::optional<std::uint64_t> m, int pid) override {
+    for (auto* l : logs_) l->attempt_started(a, m, pid);
+  }
+  void attempt_ended(const AttemptRecord& r) override { for (auto* l : logs_) l->attempt_ended(r); }
+  void hook(std::string_view n, const AttemptResult& r) override { for (auto* l : logs_) l->hook(n, r); }
+  void run_ended(const RunSummary& s) override { for (auto* l : logs_) l->run_ended(s); }
+
+ private:
+  std::vector<AttemptLog*> logs_;
 };
 
 // "attempt 2/5", or "attempt 2" with no limit.

@@ -1,0 +1,125 @@
+#include "json_log.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+
+#include "signal_names.hpp"
+
+namespace retryx {
+
+namespace {
+
+JsonObject event(const char* name) {
+  JsonObject object;
+  object.field("ts", rfc3339_now()).field("event", name);
+  return object;
+}
+
+std::optional<long long> millis(const std::optional<Duration>& d) {
+  if (!d) return std::nullopt;
+  return to_millis(*d);
+}
+
+// exit_code and signal, as the spec's attempt and hook events carry them.
+// A command that could not be started reports its status (126/127).
+void add_termination(JsonObject& object, const Termination& how) {
+  if (auto* s = std::get_if<Signaled>(&how)) {
+    object.null_field("exit_code").field("signal", signal_name(s->signal));
+  } else {
+    object.field("exit_code", shell_status(how)).null_field("signal");
+  }
+}
+
+}  // namespace
+
+std::string rfc3339_now() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t seconds = system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
+}
+
+std::string policy_json(const Policy& p) {
+  const BackoffPolicy& b = p.backoff;
+  JsonObject o;
+  o.optional_field("max_attempts", p.max_attempts);
+  if (!b.delays.empty()) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < b.delays.size(); ++i) list += fmt::format("{}{}", i ? "," : "", to_millis(b.delays[i]));
+    o.field("backoff", "delays").raw_field("delays_ms", list + "]");
+  } else {
+    o.field("backoff", name(b.kind)).field("delay_ms", to_millis(b.delay));
+    if (b.kind == BackoffKind::exponential) o.raw_field("multiplier", fmt::format("{}", b.multiplier));
+  }
+  o.field("max_delay_ms", to_millis(b.max_delay));
+  const bool jittered = !(b.delays.empty() && b.kind == BackoffKind::decorrelated);
+  if (jittered) o.field("jitter", describe(b.jitter));
+  o.optional_field("seed", p.seed);
+  o.optional_field("reset_after_ms", millis(p.reset_after));
+  o.field("splay_ms", to_millis(p.splay));
+  o.optional_field("max_time_ms", millis(p.max_time));
+  o.optional_field("timeout_ms", millis(p.process.timeout));
+  o.field("signal", signal_name(p.process.signal));
+  o.field("kill_after_ms", to_millis(p.process.kill_after));
+  o.field("success", format_codes(p.classify.success));
+  if (p.classify.retry_on) o.field("retry_on", format_conditions(*p.classify.retry_on));
+  else o.null_field("retry_on");
+  o.field("stop_on", format_conditions(p.classify.stop_on));
+  return o.str();
+}
+
+JsonObject attempt_fields(const AttemptRecord& r) {
+  JsonObject o;
+  o.field("attempt", r.attempt).optional_field("max_attempts", r.max_attempts);
+  if (r.result.pid > 0) o.field("pid", r.result.pid);
+  else o.null_field("pid");
+  o.field("duration_ms", to_millis(r.result.duration));
+  add_termination(o, r.result.how);
+  o.field("timed_out", r.result.timed_out).field("outcome", name(r.outcome)).field("reason", r.reason);
+  if (r.outcome == AttemptOutcome::retry && r.delay) o.field("delay_ms", to_millis(*r.delay));
+  if (auto* failed = std::get_if<SpawnFailed>(&r.result.how)) o.field("error", failed->error);
+  return o;
+}
+
+JsonObject& add_end_fields(JsonObject& o, const RunSummary& s) {
+  return o.field("outcome", name(s.outcome))
+      .field("attempts", s.attempts)
+      .field("elapsed_ms", to_millis(s.elapsed))
+      .field("exit_status", s.exit_status);
+}
+
+void JsonLog::emit(const JsonObject& object) { write_all(fd_, object.str() + "\n"); }
+
+void JsonLog::run_started(const Policy& policy, const Command& command) {
+  JsonObject o = event("start");
+  o.field("schema", 1).string_array("command", command).optional_field("max_attempts", policy.max_attempts);
+  o.raw_field("policy", policy_json(policy));
+  emit(o);
+}
+
+void JsonLog::attempt_started(std::uint64_t attempt, std::optional<std::uint64_t>, int pid) {
+  emit(event("attempt_start").field("attempt", attempt).field("pid", pid));
+}
+
+void JsonLog::attempt_ended(const AttemptRecord& record) {
+  emit(event("attempt").merge(attempt_fields(record)));
+}
+
+void JsonLog::hook(std::string_view name, const AttemptResult& result) {
+  JsonObject o = event("hook");
+  o.field("hook", name);
+  add_termination(o, result.how);
+  emit(o);
+}
+
+void JsonLog::run_ended(const RunSummary& summary) {
+  JsonObject o = event("end");
+  emit(add_end_fields(o, summary));
+}
+
+}  // namespace retryx

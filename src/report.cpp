@@ -1,0 +1,83 @@
+#include "report.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "json_log.hpp"
+
+namespace retryx {
+
+namespace {
+
+// A temporary file beside path (same directory, so rename is atomic).
+int create_beside(const std::string& path, std::string& temp) {
+  temp = path + ".tmp.XXXXXX";
+  return ::mkostemp(temp.data(), O_CLOEXEC);
+}
+
+}  // namespace
+
+RunReport::RunReport(std::string path, int error_fd) : path_(std::move(path)), error_fd_(error_fd) {
+  std::string temp;
+  const int fd = create_beside(path_, temp);
+  if (fd < 0) throw std::runtime_error(fmt::format("--report: cannot write beside {}: {}", path_, std::strerror(errno)));
+  ::close(fd);
+  ::unlink(temp.c_str());
+}
+
+void RunReport::run_started(const Policy&, const Command& command) { command_ = command; }
+
+void RunReport::attempt_ended(const AttemptRecord& record) {
+  std::string json = attempt_fields(record).str();
+  if (first_.size() < keep_first) {
+    first_.push_back(std::move(json));
+    return;
+  }
+  last_.push_back(std::move(json));
+  if (last_.size() > keep_last) {
+    last_.pop_front();
+    ++omitted_;
+  }
+}
+
+std::string RunReport::text(const RunSummary& summary) const {
+  JsonObject report;
+  add_end_fields(report, summary).string_array("command", command_);
+  std::string attempts = "[";
+  auto append = [&](const std::string& json) {
+    if (attempts.size() > 1) attempts += ',';
+    attempts += json;
+  };
+  for (const auto& json : first_) append(json);
+  for (const auto& json : last_) append(json);
+  report.raw_field("attempts", attempts + "]").field("attempts_omitted", omitted_);
+  return report.str() + "\n";
+}
+
+void RunReport::run_ended(const RunSummary& summary) {
+  const std::string body = text(summary);
+  std::string temp;
+  const int fd = create_beside(path_, temp);
+  bool ok = fd >= 0;
+  for (std::size_t done = 0; ok && done < body.size();) {
+    const ssize_t n = ::write(fd, body.data() + done, body.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  if (fd >= 0) ::close(fd);
+  ok = ok && ::rename(temp.c_str(), path_.c_str()) == 0;
+  if (!ok) {
+    const int error = errno ? errno : saved_errno;
+    if (fd >= 0) ::unlink(temp.c_str());
+    write_all(error_fd_, fmt::format("retryx: error: cannot write the report {}: {}\n", path_, std::strerror(error)));
+  }
+}
+
+}  // namespace retryx

@@ -1,0 +1,92 @@
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "report.hpp"
+
+using namespace retryx;
+
+namespace {
+
+std::string temp_dir() {
+  char pattern[] = "/tmp/retryx-report.XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  return pattern;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+AttemptRecord record(std::uint64_t attempt, AttemptOutcome outcome = AttemptOutcome::retry) {
+  return {attempt, std::nullopt, {Exited{1}, std::chrono::milliseconds(5), 100}, outcome, "why", std::chrono::seconds(1)};
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("the report holds the end fields - the command and every attempt") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/report.json";
+  RunReport report(path, STDERR_FILENO);
+  report.run_started(Policy{}, {"curl", "-f"});
+  report.attempt_ended(record(1));
+  report.attempt_ended(record(2, AttemptOutcome::exhausted));
+  RunSummary summary{RunOutcome::exhausted, 2, std::nullopt, AttemptResult{Exited{1}}, "limit", std::chrono::seconds(2), 1};
+  report.run_ended(summary);
+  const std::string text = read(path);
+  CHECK(text.starts_with("{\"outcome\":\"exhausted\",\"attempts\":2,\"elapsed_ms\":2000,\"exit_status\":1,"));
+  CHECK(text.find("\"command\":[\"curl\",\"-f\"]") != std::string::npos);
+  CHECK(count(text, "\"attempt\":") == 2);
+  CHECK(text.find("\"attempts_omitted\":0}") != std::string::npos);
+  CHECK(text.back() == '\n');
+  // Nothing is left beside it.
+  CHECK(std::system(("test $(ls " + dir + " | wc -l) -eq 1").c_str()) == 0);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("a million attempts keep the first and last 500 and count the rest") {
+  const std::string dir = temp_dir();
+  RunReport report(dir + "/r.json", STDERR_FILENO);
+  for (std::uint64_t i = 1; i <= 1'000'000; ++i) report.attempt_ended(record(i));
+  RunSummary summary{RunOutcome::exhausted, 1'000'000, std::nullopt, AttemptResult{Exited{1}}, "", {}, 1};
+  const std::string text = report.text(summary);
+  CHECK(count(text, "\"attempt\":") == 1000);
+  CHECK(text.find("\"attempt\":500,") != std::string::npos);
+  CHECK(text.find("\"attempt\":501,") == std::string::npos);
+  CHECK(text.find("\"attempt\":999501,") != std::string::npos);
+  CHECK(text.find("\"attempt\":999500,") == std::string::npos);
+  CHECK(text.find("\"attempts_omitted\":999000") != std::string::npos);
+  CHECK(text.size() < 1'000'000);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("an unwritable directory is refused up front") {
+  CHECK_THROWS_AS(RunReport("/nonexistent-dir/report.json", STDERR_FILENO), std::runtime_error);
+}
+
+TEST_CASE("a directory that disappears is reported on the error descriptor - nothing thrown") {
+  const std::string dir = temp_dir();
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  RunReport report(dir + "/r.json", pipe_fds[1]);
+  std::system(("rm -rf " + dir).c_str());
+  RunSummary summary{RunOutcome::success, 1, std::nullopt, AttemptResult{Exited{0}}, "", {}, 0};
+  CHECK_NOTHROW(report.run_ended(summary));
+  ::close(pipe_fds[1]);
+  char buffer[512] = {};
+  const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer - 1);
+  ::close(pipe_fds[0]);
+  REQUIRE(n > 0);
+  CHECK(std::string(buffer).find("retryx: error: cannot write the report " + dir + "/r.json") != std::string::npos);
+}
