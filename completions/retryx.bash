@@ -12,9 +12,12 @@ _retryx()
     local value_opts='--attempts --max --max-attempts --retries --backoff
         --delay --max-delay --multiplier --delays --jitter --seed
         --reset-after --splay --success --retry-on --stop-on
-        -a -r -b -d -m -j'
-    local flag_opts='--forever --quiet --verbose --dry-run --help --version
-        -q -v -h -V'
+        --max-time --deadline --timeout --signal --kill-after --stdin
+        --on-retry --on-giveup
+        -a -r -b -d -m -j -T -t -s -k'
+    local flag_opts='--forever --preserve-status --foreground --replay-stdin
+        --quiet --verbose --dry-run --help --version
+        -I -q -v -h -V'
 
     # Find where the wrapped command starts: after "--", or at the first
     # operand (a word that does not start with "-" and is not the value of
@@ -39,7 +42,7 @@ _retryx()
             -?*)
                 # A group of short options; a value option last takes the
                 # next word as its value ("-qa 3"), else the value is attached.
-                [[ $word =~ ^-[qvhV]*[arbdmj]$ ]] && ((i++))
+                [[ $word =~ ^-[qvhVI]*[arbdmjTtsk]$ ]] && ((i++))
                 ;;
             *)
                 _command_offset "$i"
@@ -54,7 +57,7 @@ _retryx()
 
     # A value after a value option ("-b NAME", "--backoff=NAME", "-qb NAME").
     local opt=$prev
-    [[ $opt =~ ^-[qvhV]+([arbdmj])$ ]] && opt=-${BASH_REMATCH[1]}
+    [[ $opt =~ ^-[qvhVI]+([arbdmjTtsk])$ ]] && opt=-${BASH_REMATCH[1]}
     if [[ $split == true || $opt == -* && " ${value_opts//$'\n'/ } " == *" $opt "* ]]; then
         case $opt in
             --backoff | -b)
@@ -63,6 +66,19 @@ _retryx()
                 ;;
             --jitter | -j)
                 mapfile -t COMPREPLY < <(compgen -W 'none full equal' -- "$cur")
+                ;;
+            --signal | -s)
+                # As timeout -s: with or without the SIG prefix.
+                mapfile -t COMPREPLY < <(compgen -W 'TERM KILL INT HUP QUIT USR1
+                    USR2 ALRM SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1
+                    SIGUSR2 SIGALRM' -- "$cur")
+                ;;
+            --stdin)
+                mapfile -t COMPREPLY < <(compgen -W 'inherit replay null' -- "$cur")
+                ;;
+            --on-retry | --on-giveup)
+                # A shell command: complete its first word as a command.
+                [[ $cur != *[[:space:]]* ]] && mapfile -t COMPREPLY < <(compgen -c -- "$cur")
                 ;;
             --retry-on | --stop-on)
                 # A comma-separated list: complete its last item.

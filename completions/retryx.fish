@@ -20,12 +20,13 @@ function __retryx_command_start
                 return 0
             case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
                 --multiplier --delays --jitter --seed --reset-after --splay --success \
-                --retry-on --stop-on
+                --retry-on --stop-on --max-time --deadline --timeout --signal --kill-after \
+                --stdin --on-retry --on-giveup
                 set i (math $i + 2)
             case '-*'
                 # A group of short options: a value option last takes the
                 # next token as its value ("-qa 3"), else it is attached.
-                if string match -qr -- '^-[qvhV]*[arbdmj]$' $token
+                if string match -qr -- '^-[qvhVI]*[arbdmjTtsk]$' $token
                     set i (math $i + 2)
                 else
                     set i (math $i + 1)
@@ -97,6 +98,27 @@ complete -c retryx -n __retryx_options_allowed -l retry-on -x -d 'Failures that 
     -a "(__fish_append , timeout $__retryx_signals)"
 complete -c retryx -n __retryx_options_allowed -l stop-on -x -d 'Failures never retried (default 126,127)' \
     -a "(__fish_append , timeout $__retryx_signals) none"
+
+# Time limits
+complete -c retryx -n __retryx_options_allowed -s T -l max-time -x -d 'Bound on the whole run, sleeps included'
+complete -c retryx -n __retryx_options_allowed -l deadline -x -d 'Same as --max-time'
+complete -c retryx -n __retryx_options_allowed -s t -l timeout -x -d 'Limit on each attempt and hook (0: none)'
+complete -c retryx -n __retryx_options_allowed -s s -l signal -x -d 'Signal sent at the timeout (default TERM)' \
+    -a 'TERM KILL INT HUP QUIT USR1 USR2 ALRM SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGALRM'
+complete -c retryx -n __retryx_options_allowed -s k -l kill-after -x -d 'Then KILL after this grace (default 10s)'
+complete -c retryx -n __retryx_options_allowed -l preserve-status -d 'On timeout, exit with the command\'s own status, not 124'
+
+# Process
+complete -c retryx -n __retryx_options_allowed -l foreground -d 'No process group of the attempt\'s own'
+complete -c retryx -n __retryx_options_allowed -l stdin -x -d 'Standard input of each attempt (default inherit)' \
+    -a 'inherit\t"every attempt reads retryx\'s stdin (default)" replay\t"read once, given to every attempt" null\t/dev/null'
+complete -c retryx -n __retryx_options_allowed -s I -l replay-stdin -d 'Same as --stdin replay'
+
+# Hooks: a shell command, whose first word is completed as a command.
+complete -c retryx -n __retryx_options_allowed -l on-retry -x -d 'Shell command run before each retry' \
+    -a '(__fish_complete_command)'
+complete -c retryx -n __retryx_options_allowed -l on-giveup -x -d 'Shell command run when retryx gives up' \
+    -a '(__fish_complete_command)'
 
 # Logging
 complete -c retryx -n __retryx_options_allowed -s q -l quiet -d 'Log nothing'

@@ -67,6 +67,20 @@ check_shell() {
   expect_no_line "$got" none "$sh: --retry-on does not offer none"
   got=$(candidates 'retryx -a ')
   expect_set "$got" "$sh: a number is left free (no files)"
+  got=$(candidates 'retryx --stdin ')
+  expect_set "$got" inherit replay null "$sh: values of --stdin"
+  got=$(candidates 'retryx --signal ')
+  for v in TERM KILL INT HUP QUIT USR1 USR2 SIGTERM SIGKILL SIGINT SIGHUP; do
+    expect_line "$got" "$v" "$sh: values of --signal"
+  done
+  expect_no_line "$got" afile "$sh: no file as a value of --signal"
+  got=$(candidates 'retryx -s SIGK')
+  expect_set "$got" SIGKILL "$sh: values of -s by prefix"
+  got=$(candidates 'retryx -T ')
+  expect_set "$got" "$sh: a duration is left free (no files)"
+  got=$(candidates 'retryx --on-retry tru')
+  expect_line "$got" true "$sh: the value of --on-retry completes as a command"
+  expect_no_line "$got" afile "$sh: no file as the value of --on-retry"
 
   # The command position: commands, after options and their values.
   got=$(candidates 'retryx -a 3 l')
@@ -75,6 +89,15 @@ check_shell() {
   expect_no_line "$got" afile "$sh: no plain file at the command position"
   got=$(candidates 'retryx -qa 3 --backoff fixed l')
   expect_line "$got" ls "$sh: command after grouped short options and --backoff NAME"
+  got=$(candidates 'retryx -T 5m l')
+  expect_line "$got" ls "$sh: command after -T 5m (its value skipped)"
+  expect_no_line "$got" afile "$sh: no plain file after -T 5m"
+  got=$(candidates 'retryx -IT 5m l')
+  expect_line "$got" ls "$sh: command after the group -IT and its value"
+  got=$(candidates 'retryx -t 30s -s KILL -k 0 --stdin null --on-retry true --on-giveup true l')
+  expect_line "$got" ls "$sh: command after the time limits, --stdin and the hooks"
+  got=$(candidates 'retryx --preserve-status --foreground l')
+  expect_line "$got" ls "$sh: command after flags --preserve-status --foreground"
   got=$(candidates 'retryx -- l')
   expect_line "$got" ls "$sh: command after --"
   got=$(candidates 'retryx -a 3 zzqxjv')
@@ -99,6 +122,11 @@ check_shell() {
   # Before the command, the options are there.
   got=$(candidates 'retryx -a 3 --')
   expect_line "$got" --backoff "$sh: options after -a 3"
+  for o in --max-time --timeout --signal --kill-after --stdin --on-retry --on-giveup; do
+    expect_line "$got" "$o" "$sh: options after -a 3"
+  done
+  got=$(candidates 'retryx -a 3 ls --ti')
+  expect_no_line "$got" --timeout "$sh: no retryx option after the command"
 }
 
 # --- bash ----------------------------------------------------------------------
@@ -145,6 +173,12 @@ EOF
   expect_line "$got" ls "bash: command after --attempts=N"
   got=$(candidates 'retryx --stop-on 1,SIGK')
   expect_set "$got" 1,SIGKILL "bash: the last item of a list of conditions"
+  got=$(candidates 'retryx --stdin=r')
+  expect_set "$got" replay "bash: values of --stdin=MODE"
+  got=$(candidates 'retryx --signal=SIGT')
+  expect_set "$got" SIGTERM "bash: values of --signal=SIG"
+  got=$(candidates 'retryx --max-time=5m l')
+  expect_line "$got" ls "bash: command after --max-time=DURATION"
 fi
 
 # --- fish ----------------------------------------------------------------------
@@ -159,6 +193,8 @@ else
   check_shell fish
   got=$(candidates 'retryx --backoff=f')
   expect_set "$got" --backoff=fixed --backoff=fibonacci "fish: values of --backoff=NAME"
+  got=$(candidates 'retryx --stdin=r')
+  expect_set "$got" --stdin=replay "fish: values of --stdin=MODE"
 fi
 
 # --- zsh -----------------------------------------------------------------------
