@@ -52,8 +52,10 @@ void TextLog::attempt_ended(const AttemptRecord& r) {
       if (verbose_) line(fmt::format("{} succeeded after {}: {}", label, took, what));
       break;
     case AttemptOutcome::retry:
-      line(fmt::format("{} failed after {}: {}; retrying in {}", label, took, what,
-                       format_duration(r.delay.value_or(Duration::zero()))));
+      // The reason only when it says more than the default rule.
+      line(fmt::format("{} failed after {}: {}; retrying in {}{}", label, took, what,
+                       format_duration(r.delay.value_or(Duration::zero())),
+                       r.reason == "every failure is retried" ? "" : " (" + r.reason + ")"));
       break;
     case AttemptOutcome::fatal:
     case AttemptOutcome::deadline:

@@ -56,6 +56,7 @@ class AttemptLoop {
 
       log_.attempt_ended(record);
       if (auto signal = run_hook("on-retry", policy_.hooks.on_retry, record)) return interrupted(record, *signal);
+      if (deadline_ && sleeper_.now() + *record.delay > *deadline_) return deadline_after_hook(record);
       if (auto signal = sleeper_.sleep(*record.delay)) return interrupted(record, *signal);
     }
   }
@@ -85,7 +86,15 @@ class AttemptLoop {
     status_before_last_ = previous_status_;
     previous_status_ = shell_status(result.how);
 
-    AttemptRecord record{attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}};
+    AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}},
+                                  deadline_binds);
+    runner_.release_output(record.outcome == AttemptOutcome::success);
+    return record;
+  }
+
+  // What follows an attempt: its outcome, the rule that decided, the delay.
+  AttemptRecord decide(AttemptRecord record, bool deadline_binds) {
+    const std::uint64_t attempt = record.attempt;
     if (record.result.interrupted_by) {
       record.outcome = AttemptOutcome::interrupted;
       record.reason = fmt::format("retryx received {}", signal_name(*record.result.interrupted_by));
@@ -146,7 +155,13 @@ class AttemptLoop {
     env[4].second = fmt::format("{}", shell_status(record.result.how));
     if (record.delay) env[5].second = fmt::format("{}", to_millis(*record.delay));
     const Command command{"/bin/sh", "-c", *hook};
-    const AttemptResult result = runner_.run({command, env, policy_.process.timeout, true, {}});
+    // Bounded by --timeout, and by what is left of --max-time.
+    std::optional<Duration> limit = policy_.process.timeout;
+    if (deadline_) {
+      const Duration remaining = std::max(*deadline_ - sleeper_.now(), Duration(std::chrono::milliseconds(1)));
+      if (!limit || remaining < *limit) limit = remaining;
+    }
+    const AttemptResult result = runner_.run({command, env, limit, true, {}});
     log_.hook(name, result);
     return result.interrupted_by;
   }
@@ -161,6 +176,17 @@ class AttemptLoop {
                             fmt::format("retryx received {}", signal_name(*signal)), signal);
       }
     }
+    log_.run_ended(summary);
+    return summary;
+  }
+
+  // The on-retry hook took the time the delay needed.
+  RunSummary deadline_after_hook(const AttemptRecord& record) {
+    RunSummary summary =
+        summarize(RunOutcome::deadline, record.attempt, record.result,
+                  fmt::format("the delay ({}) would end after --max-time {} once the on-retry hook had run",
+                              format_duration(*record.delay), format_duration(*policy_.max_time)),
+                  std::nullopt);
     log_.run_ended(summary);
     return summary;
   }

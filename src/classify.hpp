@@ -16,10 +16,12 @@ struct Classification {
 };
 
 // The rules, in order:
-//  1. success: not timed out, exited with a code in --success;
+//  1. success: not timed out, exited with a code in --success, and, with
+//     --until-output, printed a matching line;
 //  2. killed by SIGINT: fatal, whatever --retry-on says (someone pressed Ctrl-C);
-//  3. matched by --stop-on: fatal;
-//  4. --retry-on given and not matching: fatal;
+//  3. matched by --stop-on, or printed a line matching --stop-if-output: fatal;
+//  4. --retry-on given and not matching, or --retry-if-output given and no
+//     line matching it: fatal;
 //  5. otherwise retryable.
 // A command that could not be started counts as exit code 127 / 126.
 Classification classify(const AttemptResult& result, const ClassifyPolicy& policy);

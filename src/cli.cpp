@@ -554,8 +554,9 @@ std::string help_text() {
       "(RETRYX_ATTEMPTS=3, RETRYX_FOREVER=1); the command line wins.\n"
       "\n"
       "Exit status: 0 on success; when retryx gives up, the last attempt's status\n"
-      "(128+N if killed by signal N); 125 for a usage error; 126 if COMMAND is not\n"
-      "executable; 127 if it is not found.\n"
+      "(128+N if killed by signal N; 124 if it timed out or was cut by --max-time);\n"
+      "125 for a usage error; 126 if COMMAND is not executable; 127 if it is not\n"
+      "found. Interrupted by INT, TERM, HUP or QUIT, retryx dies by that signal.\n"
       "\n"
       "Full documentation: man retryx\n";
   return out;

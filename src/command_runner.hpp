@@ -35,6 +35,9 @@ class CommandRunner {
   // retryx receives INT, TERM, HUP or QUIT meanwhile, the signal is
   // forwarded and the result says so (interrupted_by).
   virtual AttemptResult run(const AttemptRequest& request) = 0;
+  // --hold-stdout: the last attempt's stdout goes to stdout if it succeeded,
+  // to stderr if not. Called once after every attempt.
+  virtual void release_output(bool /*succeeded*/) {}
 };
 
 // Time: the loop sleeps its delays here and reads the monotonic clock here,

@@ -43,13 +43,18 @@ void print_dry_run(const Policy& policy, const Command& command, std::ostream& o
              "delay range", "worst total");
   Duration worst_total{};
   const std::uint64_t rows = std::min(retries, max_rows);
+  bool past_deadline = false;
   for (std::uint64_t k = 1; k <= rows; ++k) {
     const DelayRange range = delay_range(policy.backoff, k);
     worst_total += range.high;
     const std::string nominal = decorrelated ? "random" : format_duration(nominal_delay(policy.backoff, k));
-    fmt::print(out, "{:>5}  {:>13}  {:>12}  {:>21}  {:>12}\n", k, k, nominal,
+    // Delays alone, attempts' own time not counted: past --max-time, this
+    // retry may never come.
+    const bool past = policy.max_time && worst_total > *policy.max_time;
+    fmt::print(out, "{:>5}  {:>13}  {:>12}  {:>21}  {:>12}{}\n", k, k, nominal,
                fmt::format("{} - {}", format_duration(range.low), format_duration(range.high)),
-               format_duration(worst_total));
+               format_duration(worst_total), past && !past_deadline ? "  <- past --max-time" : "");
+    past_deadline = past_deadline || past;
   }
   if (retries > rows) {
     const std::string more = policy.max_attempts ? fmt::format("{} more retries", retries - rows)
@@ -60,6 +65,11 @@ void print_dry_run(const Policy& policy, const Command& command, std::ostream& o
       largest = std::max(largest, delay_range(policy.backoff, k).high);
     fmt::print(out, "... and {}, each at most {}\n", more, format_duration(largest));
   }
+  if (policy.max_time)
+    fmt::print(out,
+               "--max-time {}: no delay is slept past it, and an attempt still running at it is stopped; "
+               "the totals above count delays only, not the attempts' own time\n",
+               format_duration(*policy.max_time));
   if (policy.reset_after)
     fmt::print(out, "an attempt that runs {} or longer starts the schedule over at retry 1\n",
                format_duration(*policy.reset_after));

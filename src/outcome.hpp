@@ -28,12 +28,20 @@ struct SpawnFailed {
 
 using Termination = std::variant<Exited, Signaled, SpawnFailed>;
 
+// Which output conditions a line of the attempt's output matched.
+struct OutputMatches {
+  bool until = false;
+  bool retry_if = false;
+  bool stop_if = false;
+};
+
 struct AttemptResult {
   Termination how;
   Duration duration{};
   int pid = 0;             // 0 when the command was never started
   bool timed_out = false;  // stopped by retryx for running past its time
   std::optional<int> interrupted_by;  // a signal retryx received and forwarded meanwhile
+  OutputMatches output;
 };
 
 // The status a shell would report for it: the exit code, 128 + signal, or

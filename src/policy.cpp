@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "signal_names.hpp"
+
 namespace retryx {
 
 std::string_view name(BackoffKind kind) {
@@ -45,6 +47,18 @@ std::string describe_policy(const Policy& p) {
   if (p.reset_after) extras += fmt::format(", reset after {}", format_duration(*p.reset_after));
   if (p.splay > Duration::zero()) extras += fmt::format(", splay {}", format_duration(p.splay));
   if (p.seed) extras += fmt::format(", seed {}", *p.seed);
+
+  const ProcessPolicy& process = p.process;
+  if (p.max_time) extras += fmt::format(", max time {}", format_duration(*p.max_time));
+  if (process.timeout)
+    extras += fmt::format(", timeout {} (then {}, KILL after {})", format_duration(*process.timeout),
+                          signal_name(process.signal), format_duration(process.kill_after));
+  if (process.preserve_status) extras += ", preserve status";
+  if (process.foreground) extras += ", foreground";
+  if (process.stdin_mode == StdinMode::replay) extras += ", stdin replay";
+  if (process.stdin_mode == StdinMode::null) extras += ", stdin null";
+  if (p.hooks.on_retry) extras += ", on-retry hook";
+  if (p.hooks.on_giveup) extras += ", on-giveup hook";
 
   const ClassifyPolicy& c = p.classify;
   std::string classify = fmt::format("success {}; retry on {}; stop on {}", format_codes(c.success),

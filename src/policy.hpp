@@ -30,10 +30,19 @@ struct BackoffPolicy {
   Jitter jitter;                                  // not applied to decorrelated
 };
 
+// Regular expressions (PCRE2) matched against each line an attempt prints.
+struct OutputPatterns {
+  std::optional<std::string> until;     // --until-output: success needs a matching line
+  std::optional<std::string> retry_if;  // --retry-if-output: a failure is retried only with one
+  std::optional<std::string> stop_if;   // --stop-if-output: a failure with one is never retried
+  bool any() const { return until || retry_if || stop_if; }
+};
+
 struct ClassifyPolicy {
   CodeSet success;                      // --success
   std::optional<Conditions> retry_on;   // --retry-on; nullopt: every failure
   Conditions stop_on;                   // --stop-on; wins over retry_on
+  OutputPatterns output;
 };
 
 enum class Verbosity { quiet, normal, verbose };
@@ -47,6 +56,7 @@ struct ProcessPolicy {
   Duration kill_after = std::chrono::seconds(10);     // then SIGKILL after this grace
   bool preserve_status = false;                       // timed out: the command's status, not 124
   bool foreground = false;                            // no process group of the attempt's own
+  bool hold_stdout = false;                           // stdout only from the attempt that succeeds
   StdinMode stdin_mode = StdinMode::inherit;
 };
 

@@ -1,6 +1,10 @@
 #include "process_layer.hpp"
 
+#include "held_output.hpp"
+#include "output_watch.hpp"
+
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/process/v2/process.hpp>
@@ -63,6 +67,20 @@ std::vector<int> inherited_descriptors() {
   return fds;
 }
 
+// Socket activation (sd_listen_fds) checks LISTEN_PID against its own pid:
+// descriptors passed to retryx are meant for the command, so the child's
+// entry names the child. Writes "LISTEN_PID=<pid>" into a 32-byte buffer
+// without allocating (it runs between fork and exec).
+void write_listen_pid(char* entry, pid_t pid) {
+  char digits[16];
+  int n = 0;
+  for (auto value = static_cast<unsigned long>(pid); n == 0 || value > 0; value /= 10)
+    digits[n++] = static_cast<char>('0' + value % 10);
+  char* out = entry + std::strlen("LISTEN_PID=");
+  while (n > 0) *out++ = digits[--n];
+  *out = '\0';
+}
+
 // What the child must get back, and how to set it up, between fork and exec.
 struct ChildSetup {
   const std::vector<int>& keep_fds;
@@ -73,6 +91,9 @@ struct ChildSetup {
   bool new_group;
   int tty;        // give the terminal to the new group; -1: not
   int stdin_fd;   // dup'ed onto 0; -1: inherit retryx's
+  int stdout_fd;  // dup'ed onto 1; -1: inherit
+  int stderr_fd;  // dup'ed onto 2; -1: inherit
+  char* listen_pid;  // the child's "LISTEN_PID=" entry to rewrite, or null
 
   template <class Launcher, class Path, class Argv>
   bp::error_code on_setup(Launcher& launcher, const Path&, Argv&) {
@@ -93,6 +114,9 @@ struct ChildSetup {
       if (tty >= 0) ::tcsetpgrp(tty, ::getpid());
     }
     if (stdin_fd >= 0) ::dup2(stdin_fd, STDIN_FILENO);
+    if (stdout_fd >= 0) ::dup2(stdout_fd, STDOUT_FILENO);
+    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
+    if (listen_pid) write_listen_pid(listen_pid, ::getpid());
     // Die with retryx; if it is already gone, do not run at all.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
@@ -168,23 +192,34 @@ Termination decode(int raw_status) {
 class ChildEnv {
  public:
   explicit ChildEnv(const ChildEnvironment& changes) {
+    const std::string own_listen_pid = fmt::format("LISTEN_PID={}", ::getpid());
     for (char** entry = environ; entry && *entry; ++entry) {
       const std::string_view text = *entry;
       const std::string_view name = text.substr(0, text.find('='));
       const bool changed =
           std::any_of(changes.begin(), changes.end(), [&](const auto& change) { return change.first == name; });
-      if (!changed) strings_.emplace_back(text);
+      if (changed) continue;
+      if (text == own_listen_pid) listen_pid_index_ = strings_.size();
+      strings_.emplace_back(text);
     }
     for (const auto& [name, value] : changes)
       if (value) strings_.push_back(name + "=" + *value);
     for (const auto& s : strings_) pointers_.push_back(s.c_str());
     pointers_.push_back(nullptr);
+    if (listen_pid_index_) {
+      std::memcpy(listen_pid_, "LISTEN_PID=", 12);
+      pointers_[*listen_pid_index_] = listen_pid_;
+    }
   }
   const char* const* get() const { return pointers_.data(); }
+  // The buffer the child rewrites with its own pid, if LISTEN_PID named retryx.
+  char* listen_pid() { return listen_pid_index_ ? listen_pid_ : nullptr; }
 
  private:
   std::vector<std::string> strings_;
   std::vector<const char*> pointers_;
+  std::optional<std::size_t> listen_pid_index_;
+  char listen_pid_[32] = {};
 };
 
 void write_fully(int fd, const char* data, std::size_t size) {
@@ -236,6 +271,19 @@ int store_stdin() {
 
 }  // namespace
 
+// One captured stream of an attempt: the read end of its pipe, where its
+// bytes go, and the lines it has given so far.
+struct Stream {
+  asio::posix::stream_descriptor pipe;
+  int target;  // STDOUT_FILENO or STDERR_FILENO
+  bool hold;   // stdout under --hold-stdout
+  LineSplitter lines;
+  std::vector<char> buffer = std::vector<char>(1 << 16);
+  bool open = true;
+  explicit Stream(asio::io_context& io, int fd, int target_fd, bool hold_it)
+      : pipe(io, fd), target(target_fd), hold(hold_it) {}
+};
+
 struct ProcessLayer::Impl {
   // The running attempt's state; the event handlers below update it.
   struct Running {
@@ -251,6 +299,11 @@ struct ProcessLayer::Impl {
   };
 
   const ProcessPolicy policy;
+  const OutputPatterns patterns;
+  const bool capture = patterns.any() || policy.hold_stdout;
+  std::optional<OutputWatch> watch;
+  std::optional<Stream> out, err;
+  std::optional<HeldOutput> held;
   const std::vector<int> keep_fds = inherited_descriptors();
   const pid_t self = ::getpid();
   asio::io_context io;
@@ -272,7 +325,8 @@ struct ProcessLayer::Impl {
   std::optional<Running> running;
   bool sleeping = false;
 
-  explicit Impl(const ProcessPolicy& p) : policy(p) {
+  Impl(const ProcessPolicy& p, const OutputPatterns& o) : policy(p), patterns(o) {
+    if (patterns.any()) watch.emplace(patterns);
     ::sigprocmask(SIG_SETMASK, nullptr, &inherited_mask);
     for (std::size_t i = 0; i < std::size(own_dispositions); ++i)
       ::sigaction(own_dispositions[i], nullptr, &saved[i]);
@@ -396,7 +450,9 @@ struct ProcessLayer::Impl {
   }
 
   void time_limit_reached() {
-    if (!running || (running->leader_done && running->group_gone)) return;
+    // A command that ended in time has not timed out, even while what it
+    // left behind is still being stopped.
+    if (!running || running->leader_done) return;
     running->timed_out = true;
     running->signaled = true;
     signal_attempt(policy.signal);
@@ -450,6 +506,80 @@ struct ProcessLayer::Impl {
 
   bool over() const { return running->leader_done && running->group_gone; }
 
+  // --- Output capture -----------------------------------------------------
+
+  // Handles bytes the attempt wrote on one stream: on to retryx's stream
+  // (or held), then to the line matcher.
+  void forward(Stream& stream, std::string_view data) {
+    if (stream.hold) {
+      held->append(data);
+    } else if (!write_blocking(stream.target, data)) {
+      // retryx's reader went away (| head -1): close the attempt's pipe so
+      // that it sees the broken pipe itself, as it would without retryx.
+      close_stream(stream);
+    }
+    if (watch) stream.lines.feed(data, *watch);
+  }
+
+  void read_stream(Stream& stream) {
+    stream.pipe.async_read_some(asio::buffer(stream.buffer), [this, &stream](const bp::error_code& ec, std::size_t n) {
+      if (n > 0) forward(stream, std::string_view(stream.buffer.data(), n));
+      if (ec || !stream.open) {
+        if (ec != asio::error::operation_aborted) close_stream(stream);
+        return;
+      }
+      read_stream(stream);
+    });
+  }
+
+  void close_stream(Stream& stream) {
+    if (!stream.open) return;
+    stream.open = false;
+    if (watch) stream.lines.finish(*watch);
+    bp::error_code ignored;
+    stream.pipe.close(ignored);
+  }
+
+  // The attempt's whole group is gone: what is left in the pipe is all
+  // there will be, unless a process that escaped the group holds it open.
+  void drain(Stream& stream) {
+    if (!stream.open) return;
+    stream.pipe.cancel();
+    io.poll();
+    while (stream.open) {
+      const ssize_t n = ::read(stream.pipe.native_handle(), stream.buffer.data(), stream.buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      forward(stream, std::string_view(stream.buffer.data(), static_cast<std::size_t>(n)));
+    }
+    close_stream(stream);
+  }
+
+  // Pipes for the attempt's stdout (and stderr when lines are matched).
+  // Returns the write ends for the child; -1 for a stream not captured.
+  std::pair<int, int> open_capture() {
+    if (watch) watch->reset();
+    if (policy.hold_stdout) held.emplace();
+    auto make = [&](std::optional<Stream>& stream, int target, bool hold) {
+      int fds[2];
+      if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw std::runtime_error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+      ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; refused is fine
+      stream.emplace(io, fds[0], target, hold);
+      return fds[1];
+    };
+    const int out_fd = make(out, STDOUT_FILENO, policy.hold_stdout);
+    const int err_fd = watch ? make(err, STDERR_FILENO, false) : -1;
+    return {out_fd, err_fd};
+  }
+
+  void finish_capture() {
+    for (auto* stream : {&out, &err})
+      if (*stream) drain(**stream);
+    out.reset();
+    err.reset();
+  }
+
   // --- Spawning -----------------------------------------------------------
 
   // Starts the command once; ENOEXEC is handed back for the /bin/sh retry.
@@ -494,17 +624,18 @@ struct ProcessLayer::Impl {
     const std::string& name = request.command.front();
 
     auto resolved = resolve(name);
-    if (auto* failed = std::get_if<SpawnFailed>(&resolved)) return {*failed, elapsed(), 0, false, interrupted};
+    if (auto* failed = std::get_if<SpawnFailed>(&resolved)) return {*failed, elapsed(), 0, false, interrupted, {}};
     const std::string executable = std::get<std::string>(resolved);
 
     // argv[0] stays the name the user gave, as execvp keeps it.
     std::vector<const char*> argv;
     for (const auto& arg : request.command) argv.push_back(arg.c_str());
-    const ChildEnv env(request.environment);
+    ChildEnv env(request.environment);
     const bool owns_tty = !policy.foreground && tty >= 0 && ::tcgetpgrp(tty) == ::getpgrp();
     const int child_stdin = stdin_for(request);
-    const ChildSetup setup{keep_fds,  saved,    handled_signals, inherited_mask,
-                           self,      !policy.foreground, owns_tty ? tty : -1, child_stdin};
+    const auto [child_stdout, child_stderr] = capture && !request.is_hook ? open_capture() : std::pair{-1, -1};
+    const ChildSetup setup{keep_fds, saved, handled_signals, inherited_mask, self, !policy.foreground,
+                           owns_tty ? tty : -1, child_stdin, child_stdout, child_stderr, env.listen_pid()};
 
     bp::error_code ec;
     std::optional<bp::process> proc = launch(executable, argv, env, setup, ec);
@@ -515,8 +646,14 @@ struct ProcessLayer::Impl {
       ec.clear();
       proc = launch("/bin/sh", sh_argv, env, setup, ec);
     }
-    if (child_stdin >= 0) ::close(child_stdin);
-    if (ec || !proc) return {spawn_failure(name, ec), elapsed(), 0, false, interrupted};
+    for (int fd : {child_stdin, child_stdout, child_stderr})
+      if (fd >= 0) ::close(fd);
+    if (ec || !proc) {
+      finish_capture();
+      return {spawn_failure(name, ec), elapsed(), 0, false, interrupted, {}};
+    }
+    for (auto* stream : {&out, &err})
+      if (*stream) read_stream(**stream);
 
     const int pid = proc->id();
     running = Running{pid, policy.foreground ? 0 : pid, owns_tty};
@@ -535,15 +672,23 @@ struct ProcessLayer::Impl {
       arm_kill();
     }
     while (!over()) io.run_one();
+    finish_capture();
 
     limit_timer.cancel();
     kill_timer.cancel();
     check_timer.cancel();
     if (owns_tty && ::tcgetpgrp(tty) == pid) ::tcsetpgrp(tty, ::getpgrp());
-    AttemptResult result{decode(running->raw_status), elapsed(), pid, running->timed_out, interrupted};
+    AttemptResult result{decode(running->raw_status), elapsed(), pid, running->timed_out, interrupted,
+                         watch ? watch->matches() : OutputMatches{}};
     running.reset();
     io.poll();  // let the cancelled timers' handlers go
     return result;
+  }
+
+  void release_output(bool succeeded) {
+    if (!held) return;
+    held->release(succeeded ? STDOUT_FILENO : STDERR_FILENO);
+    held.reset();
   }
 
   std::optional<int> sleep(Duration delay) {
@@ -560,10 +705,12 @@ struct ProcessLayer::Impl {
   }
 };
 
-ProcessLayer::ProcessLayer(const ProcessPolicy& policy) : impl_(std::make_unique<Impl>(policy)) {}
+ProcessLayer::ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns)
+    : impl_(std::make_unique<Impl>(policy, patterns)) {}
 ProcessLayer::~ProcessLayer() = default;
 
 AttemptResult ProcessLayer::run(const AttemptRequest& request) { return impl_->run(request); }
+void ProcessLayer::release_output(bool succeeded) { impl_->release_output(succeeded); }
 std::optional<int> ProcessLayer::sleep(Duration delay) { return impl_->sleep(delay); }
 Duration ProcessLayer::now() { return std::chrono::duration_cast<Duration>(Clock::now().time_since_epoch()); }
 

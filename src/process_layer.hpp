@@ -15,7 +15,12 @@
 //   are forwarded only; signals ignored at start stay ignored;
 // - the child starts with the signal mask and dispositions retryx inherited,
 //   its inherited descriptors, and dies with retryx (PR_SET_PDEATHSIG);
-// - no zombie is left: retryx is a child subreaper and reaps what it adopts.
+// - no zombie is left: retryx is a child subreaper and reaps what it adopts;
+// - with output conditions or --hold-stdout, every byte the attempt prints
+//   is forwarded unchanged and promptly to the same stream (stdout held to
+//   the end of the attempt with --hold-stdout), and lines are matched in
+//   bounded memory; if retryx's stdout reader goes away, the attempt's
+//   stdout pipe is closed so that it sees the broken pipe itself.
 #include <memory>
 
 #include "command_runner.hpp"
@@ -29,7 +34,9 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   // stdin offset retryx inherited, and reads all of stdin for replay.
   // Throws std::runtime_error when it cannot set up (replay's temporary
   // file, say).
-  explicit ProcessLayer(const ProcessPolicy& policy);
+  // With output patterns or --hold-stdout, the attempt's stdout and stderr
+  // are read through pipes, forwarded unchanged as they come, and matched.
+  ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns);
   ~ProcessLayer() override;
   ProcessLayer(const ProcessLayer&) = delete;
   ProcessLayer& operator=(const ProcessLayer&) = delete;
@@ -37,6 +44,7 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   // Looks the command up as execvp does (PATH, a name with '/' as is, a file
   // without "#!" run by /bin/sh) and runs it to its end.
   AttemptResult run(const AttemptRequest& request) override;
+  void release_output(bool succeeded) override;
   std::optional<int> sleep(Duration delay) override;
   Duration now() override;
 

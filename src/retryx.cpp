@@ -47,7 +47,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   }
 
   // the attempt loop, with real processes and time, logging as it goes
-  ProcessLayer processes(policy.process);
+  ProcessLayer processes(policy.process, policy.classify.output);
   Random random(policy.seed.value_or(seed_from_os()));
   const std::unique_ptr<AttemptLog> log = make_log(policy);
   const RunSummary summary = run_attempts(policy, command, processes, processes, *log, random);

@@ -92,3 +92,51 @@ TEST_CASE("a timed-out attempt matches 'timeout' not the signal that stopped it"
   CHECK(classify({Signaled{SIGTERM}, {}, 1, true}, p).verdict == Verdict::retryable);
   CHECK(classify({Signaled{SIGTERM}, {}, 1, false}, p).verdict == Verdict::fatal);
 }
+
+TEST_CASE("--until-output: success needs a matching line") {
+  auto p = defaults();
+  p.output.until = "ready";
+  AttemptResult without{Exited{0}};
+  AttemptResult with{Exited{0}};
+  with.output.until = true;
+  CHECK(classify(with, p).verdict == Verdict::success);
+  CHECK(classify(without, p).verdict == Verdict::retryable);
+  CHECK(classify(without, p).reason == "no line matched --until-output");
+  AttemptResult failed_with{Exited{1}};
+  failed_with.output.until = true;
+  CHECK(classify(failed_with, p).verdict == Verdict::retryable);
+}
+
+TEST_CASE("--stop-if-output and --retry-if-output") {
+  auto p = defaults();
+  p.output.stop_if = "fatal";
+  AttemptResult stop{Exited{1}};
+  stop.output.stop_if = true;
+  CHECK(classify(stop, p).verdict == Verdict::fatal);
+  CHECK(classify(stop, p).reason == "a line matched --stop-if-output");
+  CHECK(classify(exited(1), p).verdict == Verdict::retryable);
+  // A success is a success whatever it printed.
+  AttemptResult ok{Exited{0}};
+  ok.output.stop_if = true;
+  CHECK(classify(ok, p).verdict == Verdict::success);
+
+  auto r = defaults();
+  r.output.retry_if = "temporary";
+  AttemptResult temporary{Exited{1}};
+  temporary.output.retry_if = true;
+  CHECK(classify(temporary, r).verdict == Verdict::retryable);
+  CHECK(classify(temporary, r).reason == "a line matched --retry-if-output");
+  CHECK(classify(exited(1), r).verdict == Verdict::fatal);
+  CHECK(classify(exited(1), r).reason == "no line matched --retry-if-output");
+  // Both --retry-on and --retry-if-output must hold.
+  r.retry_on = parse_conditions("2");
+  CHECK(classify(temporary, r).verdict == Verdict::fatal);
+  AttemptResult both{Exited{2}};
+  both.output.retry_if = true;
+  CHECK(classify(both, r).verdict == Verdict::retryable);
+  CHECK(classify(both, r).reason == "exit code 2 is in --retry-on and a line matched --retry-if-output");
+  // --stop-if-output wins over --retry-if-output.
+  r.output.stop_if = "x";
+  both.output.stop_if = true;
+  CHECK(classify(both, r).verdict == Verdict::fatal);
+}

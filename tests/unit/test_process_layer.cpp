@@ -40,7 +40,7 @@ long voluntary_switches() {
 }  // namespace
 
 TEST_CASE("exit codes come back as exit codes") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   for (int code : {0, 1, 3, 42, 126, 127, 128, 255}) {
     CAPTURE(code);
     AttemptResult r = run(layer, {"sh", "-c", "exit " + std::to_string(code)});
@@ -51,7 +51,7 @@ TEST_CASE("exit codes come back as exit codes") {
 }
 
 TEST_CASE("a death by signal is told apart from an exit code") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   AttemptResult killed = run(layer, {"sh", "-c", "kill -9 $$"});
   REQUIRE(std::holds_alternative<Signaled>(killed.how));
   CHECK(std::get<Signaled>(killed.how).signal == SIGKILL);
@@ -61,7 +61,7 @@ TEST_CASE("a death by signal is told apart from an exit code") {
 }
 
 TEST_CASE("not found is 127 not executable is 126 and no zombie is left") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   const std::string dir = temp_dir();
   write_file(dir + "/plain", "echo no\n", 0644);
 
@@ -89,7 +89,7 @@ TEST_CASE("not found is 127 not executable is 126 and no zombie is left") {
 }
 
 TEST_CASE("a found-but-not-executable entry on PATH gives 126 as execvp") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   const std::string dir = temp_dir();
   write_file(dir + "/retryx-test-cmd", "#!/bin/sh\nexit 0\n", 0644);
   const std::string old_path = std::getenv("PATH");
@@ -102,7 +102,7 @@ TEST_CASE("a found-but-not-executable entry on PATH gives 126 as execvp") {
 }
 
 TEST_CASE("a script without #! runs under /bin/sh with its arguments") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   const std::string dir = temp_dir();
   write_file(dir + "/noshebang", "[ \"$1\" = hello ] && exit 7\nexit 1\n", 0755);
   AttemptResult r = run(layer, {dir + "/noshebang", "hello"});
@@ -112,7 +112,7 @@ TEST_CASE("a script without #! runs under /bin/sh with its arguments") {
 }
 
 TEST_CASE("argv[0] is the name as given not the resolved path") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   AttemptResult r = run(layer, {"sh", "-c", "[ \"$0\" = sh ]"});
   REQUIRE(std::holds_alternative<Exited>(r.how));
   CHECK(std::get<Exited>(r.how).code == 0);
@@ -122,7 +122,7 @@ TEST_CASE("an inherited descriptor reaches the command - close-on-exec ones do n
   const int kept = ::open("/dev/null", O_RDONLY);
   const int own = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   REQUIRE(kept > 2);
-  ProcessLayer layer{ProcessPolicy{}};  // reads the inherited descriptors now
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};  // reads the inherited descriptors now
   AttemptResult r = run(layer, {"sh", "-c", "[ -e /proc/self/fd/" + std::to_string(kept) + " ] && ! [ -e /proc/self/fd/" +
                                            std::to_string(own) + " ]"});
   ::close(kept);
@@ -136,7 +136,7 @@ TEST_CASE("an inherited SIGCHLD set to ignore does not corrupt exit statuses") {
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGCHLD, &ignore, &old);
   {
-    ProcessLayer layer{ProcessPolicy{}};
+    ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
     AttemptResult r = run(layer, {"sh", "-c", "exit 3"});
     REQUIRE(std::holds_alternative<Exited>(r.how));
     CHECK(std::get<Exited>(r.how).code == 3);
@@ -149,7 +149,7 @@ TEST_CASE("an inherited SIGCHLD set to ignore does not corrupt exit statuses") {
 }
 
 TEST_CASE("on_started gets the pid before the command ends") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   int seen = 0;
   const Command command{"true"};
   AttemptResult r = layer.run(AttemptRequest{command, {}, std::nullopt, false, [&](int pid) { seen = pid; }});
@@ -158,7 +158,7 @@ TEST_CASE("on_started gets the pid before the command ends") {
 }
 
 TEST_CASE("waiting does not poll: a 1 s child or sleep costs a handful of wake-ups") {
-  ProcessLayer layer{ProcessPolicy{}};
+  ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   // A polling loop at 10 ms would switch about 100 times a second; waiting
   // on the pidfd or the timer switches a few times. Generous bound.
   long before = voluntary_switches();

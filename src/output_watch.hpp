@@ -1,0 +1,45 @@
+#pragma once
+// Matching an attempt's output against the output conditions, line by line,
+// in bounded memory: lines are cut at '\n' (not included in the match); a
+// line longer than max_line is matched in pieces of max_line bytes. A
+// pattern that has matched once is not tried again, so once every pattern
+// has matched the rest of the output is only counted, not scanned.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "outcome.hpp"
+#include "policy.hpp"
+#include "regex.hpp"
+
+namespace retryx {
+
+class OutputWatch {
+ public:
+  static constexpr std::size_t max_line = 1 << 20;
+
+  // Throws ValueError for a bad pattern.
+  explicit OutputWatch(const OutputPatterns& patterns);
+
+  // One more line (or piece of one) of either stream.
+  void line(std::string_view text);
+  bool done() const;  // every pattern has matched
+  void reset() { matches_ = {}; }  // for the next attempt
+  const OutputMatches& matches() const { return matches_; }
+
+ private:
+  std::optional<Regex> until_, retry_if_, stop_if_;
+  OutputMatches matches_;
+};
+
+// Cuts one stream (stdout or stderr) into lines for an OutputWatch.
+class LineSplitter {
+ public:
+  void feed(std::string_view chunk, OutputWatch& watch);
+  void finish(OutputWatch& watch);  // the last line, without '\n'
+
+ private:
+  std::string partial_;  // the start of a line whose end has not come yet
+};
+
+}  // namespace retryx

@@ -1,0 +1,87 @@
+#include <doctest/doctest.h>
+
+#include "output_watch.hpp"
+
+using namespace retryx;
+
+namespace {
+
+OutputPatterns until(const std::string& pattern) {
+  OutputPatterns p;
+  p.until = pattern;
+  return p;
+}
+
+// Feeds text in chunks of `step` bytes to a fresh watch; true if `until` matched.
+bool matched(const OutputPatterns& patterns, const std::string& text, std::size_t step) {
+  OutputWatch watch(patterns);
+  LineSplitter splitter;
+  for (std::size_t i = 0; i < text.size(); i += step) splitter.feed(std::string_view(text).substr(i, step), watch);
+  splitter.finish(watch);
+  return watch.matches().until;
+}
+
+}  // namespace
+
+TEST_CASE("a line matches wherever the chunks are cut") {
+  const std::string text = "alpha\nbeta ready now\ngamma\n";
+  for (std::size_t step = 1; step <= text.size(); ++step) {
+    CAPTURE(step);
+    CHECK(matched(until("ready"), text, step));
+    CHECK(matched(until("^beta ready now$"), text, step));
+    CHECK_FALSE(matched(until("now\\ngamma"), text, step));  // never across lines
+    CHECK_FALSE(matched(until("nope"), text, step));
+  }
+}
+
+TEST_CASE("the last line counts without a newline") {
+  CHECK(matched(until("^done$"), "x\ndone", 3));
+  CHECK(matched(until("^done$"), "done", 100));
+}
+
+TEST_CASE("a line over 1 MiB is matched in pieces - memory stays bounded") {
+  const std::size_t mib = OutputWatch::max_line;
+  std::string text(3 * mib + 10, 'x');
+  text[2 * mib + 5] = 'Y';  // inside the third piece
+  CHECK(matched(until("Y"), text, 65536));
+  CHECK(matched(until("Y"), text, 3 * mib + 10));
+  // Pieces are exactly 1 MiB: 2 MiB + 1 byte gives two whole pieces and "x".
+  CHECK(matched(until("^(?:x{1024}){1024}$"), std::string(2 * mib + 1, 'x'), 65536));
+  CHECK(matched(until("^x$"), std::string(2 * mib + 1, 'x'), 65536));
+  CHECK_FALSE(matched(until("^xx$"), std::string(2 * mib + 1, 'x'), 65536));
+}
+
+TEST_CASE("each condition is tracked - a matched one is not tried again") {
+  OutputPatterns p;
+  p.until = "ok";
+  p.retry_if = "temporary";
+  p.stop_if = "fatal";
+  OutputWatch watch(p);
+  LineSplitter lines;
+  lines.feed("temporary failure\n", watch);
+  CHECK(watch.matches().retry_if);
+  CHECK_FALSE(watch.matches().until);
+  CHECK_FALSE(watch.done());
+  lines.feed("ok\nfatal\n", watch);
+  CHECK(watch.matches().until);
+  CHECK(watch.matches().stop_if);
+  CHECK(watch.done());
+  watch.reset();
+  CHECK_FALSE(watch.matches().until);
+}
+
+TEST_CASE("PCRE2 syntax - UTF-8 - invalid bytes do not stop matching") {
+  CHECK(matched(until("\\d{3}-\\w+"), "code 503-unavailable\n", 4));
+  CHECK(matched(until("^h.llo$"), "h\xc3\xa9llo\n", 2));  // . is one character
+  CHECK(matched(until("after"), "\xff\xfe bad bytes then after\n", 5));
+  CHECK(matched(until("(?i)READY"), "ready\n", 1));
+}
+
+TEST_CASE("a bad pattern is a ValueError naming the problem") {
+  CHECK_THROWS_AS(OutputWatch(until("(unclosed")), ValueError);
+  try {
+    OutputWatch w(until("a{2,1}"));
+  } catch (const ValueError& e) {
+    CHECK(std::string(e.what()).find("bad regular expression") != std::string::npos);
+  }
+}
