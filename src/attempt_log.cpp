@@ -19,7 +19,15 @@ std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> ma
   return max ? fmt::format("attempt {}/{}", attempt, *max) : fmt::format("attempt {}", attempt);
 }
 
-void TextLog::line(const std::string& text) { write_all(fd_, "retryx: " + text + "\n"); }
+void TextLog::line(const std::string& text, Tone tone) {
+  if (!color_ || tone == Tone::plain) {
+    write_all(fd_, "retryx: " + text + "\n");
+    return;
+  }
+  // SGR: 32 green, 33 yellow, 31 red; 1 bold for the prefix.
+  const char* sgr = tone == Tone::good ? "32" : tone == Tone::warn ? "33" : "31";
+  write_all(fd_, fmt::format("\x1b[1mretryx:\x1b[0m \x1b[{}m{}\x1b[0m\n", sgr, text));
+}
 
 void TextLog::run_started(const Policy& policy, const Command&) {
   if (verbose_) line("policy: " + describe_policy(policy));
@@ -49,23 +57,24 @@ void TextLog::attempt_ended(const AttemptRecord& r) {
   const std::string what = what_happened(r.result);
   switch (r.outcome) {
     case AttemptOutcome::success:
-      if (verbose_) line(fmt::format("{} succeeded after {}: {}", label, took, what));
+      if (verbose_) line(fmt::format("{} succeeded after {}: {}", label, took, what), Tone::good);
       break;
     case AttemptOutcome::retry:
       // The reason only when it says more than the default rule.
       line(fmt::format("{} failed after {}: {}; retrying in {}{}", label, took, what,
                        format_duration(r.delay.value_or(Duration::zero())),
-                       r.reason == "every failure is retried" ? "" : " (" + r.reason + ")"));
+                       r.reason == "every failure is retried" ? "" : " (" + r.reason + ")"),
+           Tone::warn);
       break;
     case AttemptOutcome::fatal:
     case AttemptOutcome::deadline:
-      line(fmt::format("{} failed after {}: {}; not retrying: {}", label, took, what, r.reason));
+      line(fmt::format("{} failed after {}: {}; not retrying: {}", label, took, what, r.reason), Tone::bad);
       break;
     case AttemptOutcome::exhausted:
-      line(fmt::format("{} failed after {}: {}; no attempts left", label, took, what));
+      line(fmt::format("{} failed after {}: {}; no attempts left", label, took, what), Tone::bad);
       break;
     case AttemptOutcome::interrupted:
-      line(fmt::format("{} interrupted after {}: {}", label, took, what));
+      line(fmt::format("{} interrupted after {}: {}", label, took, what), Tone::bad);
       break;
   }
 }
@@ -74,7 +83,8 @@ void TextLog::hook(std::string_view name, const AttemptResult& result) {
   const bool ok = !result.timed_out && std::holds_alternative<Exited>(result.how) &&
                   std::get<Exited>(result.how).code == 0;
   if (!ok)
-    line(fmt::format("{} hook failed after {}: {}", name, format_duration(result.duration), what_happened(result)));
+    line(fmt::format("{} hook failed after {}: {}", name, format_duration(result.duration), what_happened(result)),
+         Tone::warn);
   else if (verbose_)
     line(fmt::format("{} hook succeeded after {}", name, format_duration(result.duration)));
 }
@@ -85,15 +95,18 @@ void TextLog::run_ended(const RunSummary& s) {
     case RunOutcome::success:
       if (verbose_ || s.attempts > 1)
         line(fmt::format("succeeded on {} after {}", attempt_label(s.attempts, s.max_attempts),
-                         format_duration(s.elapsed)));
+                         format_duration(s.elapsed)),
+             Tone::good);
       break;
     case RunOutcome::interrupted:
       line(fmt::format("interrupted after {} in {}: {}; exiting by the same signal", attempts,
-                       format_duration(s.elapsed), s.reason));
+                       format_duration(s.elapsed), s.reason),
+           Tone::bad);
       break;
     default:
       line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),
-                       s.reason, s.exit_status));
+                       s.reason, s.exit_status),
+           Tone::bad);
   }
 }
 

@@ -28,7 +28,9 @@ class AttemptLog {
 // mails any output. Verbose adds the policy, attempt starts and successes.
 class TextLog final : public AttemptLog {
  public:
-  TextLog(int fd, Verbosity verbosity) : fd_(fd), verbose_(verbosity == Verbosity::verbose) {}
+  // color: ANSI colours (green success, yellow retried failure, red stop).
+  TextLog(int fd, Verbosity verbosity, bool color = false)
+      : fd_(fd), verbose_(verbosity == Verbosity::verbose), color_(color) {}
   void run_started(const Policy& policy, const Command& command) override;
   void splay(Duration delay) override;
   void attempt_started(std::uint64_t attempt, std::optional<std::uint64_t> max, int pid) override;
@@ -37,9 +39,11 @@ class TextLog final : public AttemptLog {
   void run_ended(const RunSummary& summary) override;
 
  private:
-  void line(const std::string& text);
+  enum class Tone { plain, good, warn, bad };
+  void line(const std::string& text, Tone tone = Tone::plain);
   int fd_;
   bool verbose_;
+  bool color_;
 };
 
 // Passes every event to several logs (the attempt log and the report).

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "regex.hpp"
 #include "signal_names.hpp"
 #include "version.hpp"
 
@@ -83,6 +84,14 @@ const std::vector<OptionGroup>& option_table() {
             "to every attempt) or null"},
            {"replay-stdin,I", nullptr, "same as --stdin replay"},
        }},
+      {"Output conditions",
+       {
+           {"until-output", "REGEX", "an attempt succeeds only if it also printed a line matching REGEX"},
+           {"retry-if-output", "REGEX", "a failed attempt is retried only if it printed a line matching REGEX"},
+           {"stop-if-output", "REGEX", "a failed attempt that printed a line matching REGEX is never retried"},
+           {"hold-stdout,O", nullptr,
+            "stdout reaches stdout only from the attempt that succeeds; a failed attempt's goes to stderr"},
+       }},
       {"Hooks",
        {
            {"on-retry", "CMD", "shell command (/bin/sh -c) run after each failed attempt that will be retried"},
@@ -92,6 +101,10 @@ const std::vector<OptionGroup>& option_table() {
        {
            {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
            {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
+           {"log-format", "FMT", "text (default) or json (JSON Lines)"},
+           {"log-file", "PATH", "append the attempt log to PATH instead of stderr"},
+           {"color", "WHEN", "auto (default: on a terminal, unless NO_COLOR is set), always or never"},
+           {"report", "PATH", "write a JSON summary of the run to PATH, atomically, at the end"},
        }},
       {"Other",
        {
@@ -355,15 +368,6 @@ auto parsed_list(const Value& v, Parse parse) {
   }
 }
 
-BackoffKind backoff_of(const Value& v) {
-  static const std::map<std::string, BackoffKind> names = {
-      {"exponential", BackoffKind::exponential}, {"linear", BackoffKind::linear},
-      {"fixed", BackoffKind::fixed},             {"constant", BackoffKind::fixed},
-      {"fibonacci", BackoffKind::fibonacci},     {"decorrelated", BackoffKind::decorrelated}};
-  auto it = names.find(v.text);
-  if (it == names.end()) bad_value(v, "use exponential, linear, fixed, constant, fibonacci or decorrelated");
-  return it->second;
-}
 
 Jitter jitter_of(const Value& v) {
   if (v.text == "none") return {Jitter::Kind::none, 0};
@@ -406,11 +410,31 @@ int signal_of(const Value& v) {
   bad_value(v, "not a signal (e.g. TERM, SIGKILL, SIG9, 9)");
 }
 
-StdinMode stdin_mode_of(const Value& v) {
-  if (v.text == "inherit") return StdinMode::inherit;
-  if (v.text == "replay") return StdinMode::replay;
-  if (v.text == "null") return StdinMode::null;
-  bad_value(v, "use inherit, replay or null");
+
+// A regular expression, compiled once here so that a bad one is a usage error.
+std::string pattern_of(const Value& v) {
+  try {
+    Regex check(v.text);
+  } catch (const ValueError& e) {
+    bad_value(v, e.what());
+  }
+  return v.text;
+}
+
+std::string path_of(const Value& v) {
+  if (v.text.empty()) bad_value(v, "empty path");
+  return v.text;
+}
+
+// One of a few words; the error lists them.
+template <class T>
+T choice_of(const Value& v, std::initializer_list<std::pair<std::string_view, T>> choices) {
+  std::vector<std::string_view> words;
+  for (const auto& [word, value] : choices) {
+    if (word == v.text) return value;
+    words.push_back(word);
+  }
+  bad_value(v, fmt::format("use {}", fmt::join(words, ", ")));
 }
 
 std::string hook_of(const Value& v) {
@@ -432,7 +456,10 @@ Policy build_policy(const Values& values) {
   if (flag(values, "forever")) p.max_attempts.reset();
 
   BackoffPolicy& b = p.backoff;
-  if (auto v = values.get("backoff")) b.kind = backoff_of(*v);
+  if (auto v = values.get("backoff"))
+    b.kind = choice_of<BackoffKind>(*v, {{"exponential", BackoffKind::exponential}, {"linear", BackoffKind::linear},
+                            {"fixed", BackoffKind::fixed}, {"constant", BackoffKind::fixed},
+                            {"fibonacci", BackoffKind::fibonacci}, {"decorrelated", BackoffKind::decorrelated}});
   if (auto v = values.get("delay")) b.delay = duration_of(*v);
   if (auto v = values.get("max-delay")) b.max_delay = duration_of(*v);
   if (auto v = values.get("multiplier")) {
@@ -475,8 +502,23 @@ Policy build_policy(const Values& values) {
   if (auto v = values.get("kill-after")) process.kill_after = duration_of(*v);
   process.preserve_status = flag(values, "preserve-status");
   process.foreground = flag(values, "foreground");
-  if (auto v = values.get("stdin")) process.stdin_mode = stdin_mode_of(*v);
+  if (auto v = values.get("stdin"))
+    process.stdin_mode =
+        choice_of<StdinMode>(*v, {{"inherit", StdinMode::inherit}, {"replay", StdinMode::replay}, {"null", StdinMode::null}});
   if (flag(values, "replay-stdin")) process.stdin_mode = StdinMode::replay;
+
+  ClassifyPolicy& classify = p.classify;
+  if (auto v = values.get("until-output")) classify.output.until = pattern_of(*v);
+  if (auto v = values.get("retry-if-output")) classify.output.retry_if = pattern_of(*v);
+  if (auto v = values.get("stop-if-output")) classify.output.stop_if = pattern_of(*v);
+  process.hold_stdout = flag(values, "hold-stdout");
+
+  LogPolicy& log = p.log;
+  if (auto v = values.get("log-format")) log.format = choice_of<LogFormat>(*v, {{"text", LogFormat::text}, {"json", LogFormat::json}});
+  if (auto v = values.get("log-file")) log.file = path_of(*v);
+  if (auto v = values.get("color"))
+    log.color = choice_of<ColorMode>(*v, {{"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}});
+  if (auto v = values.get("report")) log.report = path_of(*v);
 
   if (auto v = values.get("on-retry")) p.hooks.on_retry = hook_of(*v);
   if (auto v = values.get("on-giveup")) p.hooks.on_giveup = hook_of(*v);

@@ -46,6 +46,16 @@ struct ClassifyPolicy {
 };
 
 enum class Verbosity { quiet, normal, verbose };
+enum class LogFormat { text, json };
+enum class ColorMode { automatic, always, never };
+
+// Where the attempt log and the report go (spec §6).
+struct LogPolicy {
+  LogFormat format = LogFormat::text;
+  std::optional<std::string> file;    // --log-file: appended to instead of stderr
+  ColorMode color = ColorMode::automatic;
+  std::optional<std::string> report;  // --report PATH
+};
 
 enum class StdinMode { inherit, replay, null };
 
@@ -75,6 +85,7 @@ struct Policy {
   ClassifyPolicy classify;
   ProcessPolicy process;
   HookPolicy hooks;
+  LogPolicy log;
   Verbosity verbosity = Verbosity::normal;
 };
 

@@ -45,8 +45,13 @@ void RunReport::attempt_ended(const AttemptRecord& record) {
 }
 
 std::string RunReport::text(const RunSummary& summary) const {
+  // The end fields, but "attempts" is the array here (the spec's report):
+  // the count is its length plus attempts_omitted.
   JsonObject report;
-  add_end_fields(report, summary).string_array("command", command_);
+  report.field("outcome", name(summary.outcome))
+      .field("elapsed_ms", to_millis(summary.elapsed))
+      .field("exit_status", summary.exit_status)
+      .string_array("command", command_);
   std::string attempts = "[";
   auto append = [&](const std::string& json) {
     if (attempts.size() > 1) attempts += ',';

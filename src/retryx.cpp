@@ -1,6 +1,10 @@
 #include "retryx.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <optional>
 #include <iostream>
 #include <random>
 #include <unistd.h>
@@ -9,8 +13,10 @@
 #include "attempt_loop.hpp"
 #include "cli.hpp"
 #include "dry_run.hpp"
+#include "json_log.hpp"
 #include "process_layer.hpp"
 #include "random.hpp"
+#include "report.hpp"
 #include "version.hpp"
 
 namespace retryx {
@@ -22,9 +28,26 @@ std::uint64_t seed_from_os() {
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();
 }
 
-std::unique_ptr<AttemptLog> make_log(const Policy& policy) {
+// Where the attempt log goes: stderr, or --log-file opened for appending.
+// An unwritable path is retryx's own failure (125), before anything runs.
+int open_log(const LogPolicy& log) {
+  if (!log.file) return STDERR_FILENO;
+  const int fd = ::open(log.file->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(fmt::format("--log-file: cannot open {}: {}", *log.file, std::strerror(errno)));
+  return fd;
+}
+
+bool use_color(const LogPolicy& log, int fd) {
+  if (log.color != ColorMode::automatic) return log.color == ColorMode::always;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return ::isatty(fd) && !(no_color && *no_color) && !(term && std::string_view(term) == "dumb");
+}
+
+std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd) {
   if (policy.verbosity == Verbosity::quiet) return std::make_unique<AttemptLog>();
-  return std::make_unique<TextLog>(STDERR_FILENO, policy.verbosity);
+  if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(fd);
+  return std::make_unique<TextLog>(fd, policy.verbosity, use_color(policy.log, fd));
 }
 
 }  // namespace
@@ -46,11 +69,19 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     return 0;
   }
 
-  // the attempt loop, with real processes and time, logging as it goes
+  // the attempt log and the report, checked before anything runs
+  const int log_fd = open_log(policy.log);
+  const std::unique_ptr<AttemptLog> log = make_log(policy, log_fd);
+  std::optional<RunReport> report;
+  if (policy.log.report) report.emplace(*policy.log.report, STDERR_FILENO);
+  LogFanout logs;
+  logs.add(*log);
+  if (report) logs.add(*report);
+
+  // the attempt loop, with real processes and time
   ProcessLayer processes(policy.process, policy.classify.output);
   Random random(policy.seed.value_or(seed_from_os()));
-  const std::unique_ptr<AttemptLog> log = make_log(policy);
-  const RunSummary summary = run_attempts(policy, command, processes, processes, *log, random);
+  const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random);
 
   // -> exit status, or death by the signal that interrupted the run
   if (summary.signal) die_by_signal(*summary.signal);

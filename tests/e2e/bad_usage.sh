@@ -100,7 +100,10 @@ bad --attempts --retries --attempts 3 --retries 2
 bad --forever -a --forever -a 3
 bad -q -v -q -v
 bad --nope "" --nope
-bad --log-format "" --log-format json
+bad --circuit "" --circuit state.json
+bad --log-format "'xml'" --log-format xml
+bad --color "'sometimes'" --color sometimes
+bad --until-output "'('" --until-output "("
 bad --timeout "'-1'" --timeout -1
 bad --signal "'NOPE'" --signal NOPE
 bad --stdin "'file'" --stdin file
