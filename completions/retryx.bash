@@ -13,11 +13,13 @@ _retryx()
         --delay --max-delay --multiplier --delays --jitter --seed
         --reset-after --splay --success --retry-on --stop-on
         --max-time --deadline --timeout --signal --kill-after --stdin
+        --until-output --retry-if-output --stop-if-output
         --on-retry --on-giveup
+        --log-format --log-file --color --report
         -a -r -b -d -m -j -T -t -s -k'
     local flag_opts='--forever --preserve-status --foreground --replay-stdin
-        --quiet --verbose --dry-run --help --version
-        -I -q -v -h -V'
+        --hold-stdout --quiet --verbose --dry-run --help --version
+        -I -O -q -v -h -V'
 
     # Find where the wrapped command starts: after "--", or at the first
     # operand (a word that does not start with "-" and is not the value of
@@ -42,7 +44,7 @@ _retryx()
             -?*)
                 # A group of short options; a value option last takes the
                 # next word as its value ("-qa 3"), else the value is attached.
-                [[ $word =~ ^-[qvhVI]*[arbdmjTtsk]$ ]] && ((i++))
+                [[ $word =~ ^-[qvhVIO]*[arbdmjTtsk]$ ]] && ((i++))
                 ;;
             *)
                 _command_offset "$i"
@@ -57,7 +59,7 @@ _retryx()
 
     # A value after a value option ("-b NAME", "--backoff=NAME", "-qb NAME").
     local opt=$prev
-    [[ $opt =~ ^-[qvhVI]+([arbdmjTtsk])$ ]] && opt=-${BASH_REMATCH[1]}
+    [[ $opt =~ ^-[qvhVIO]+([arbdmjTtsk])$ ]] && opt=-${BASH_REMATCH[1]}
     if [[ $split == true || $opt == -* && " ${value_opts//$'\n'/ } " == *" $opt "* ]]; then
         case $opt in
             --backoff | -b)
@@ -76,6 +78,15 @@ _retryx()
             --stdin)
                 mapfile -t COMPREPLY < <(compgen -W 'inherit replay null' -- "$cur")
                 ;;
+            --log-format)
+                mapfile -t COMPREPLY < <(compgen -W 'text json' -- "$cur")
+                ;;
+            --color)
+                mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
+                ;;
+            --log-file | --report)
+                _filedir
+                ;;
             --on-retry | --on-giveup)
                 # A shell command: complete its first word as a command.
                 [[ $cur != *[[:space:]]* ]] && mapfile -t COMPREPLY < <(compgen -c -- "$cur")
@@ -88,7 +99,8 @@ _retryx()
                 mapfile -t COMPREPLY < <(compgen -P "$prefix" -W "$items" -- "${cur##*,}")
                 ;;
             *)
-                # Numbers, durations, codes: nothing to offer, no files.
+                # Numbers, durations, codes, regular expressions: nothing
+                # to offer, no files.
                 COMPREPLY=()
                 ;;
         esac

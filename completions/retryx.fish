@@ -21,12 +21,13 @@ function __retryx_command_start
             case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
                 --multiplier --delays --jitter --seed --reset-after --splay --success \
                 --retry-on --stop-on --max-time --deadline --timeout --signal --kill-after \
-                --stdin --on-retry --on-giveup
+                --stdin --until-output --retry-if-output --stop-if-output --on-retry \
+                --on-giveup --log-format --log-file --color --report
                 set i (math $i + 2)
             case '-*'
                 # A group of short options: a value option last takes the
                 # next token as its value ("-qa 3"), else it is attached.
-                if string match -qr -- '^-[qvhVI]*[arbdmjTtsk]$' $token
+                if string match -qr -- '^-[qvhVIO]*[arbdmjTtsk]$' $token
                     set i (math $i + 2)
                 else
                     set i (math $i + 1)
@@ -114,6 +115,12 @@ complete -c retryx -n __retryx_options_allowed -l stdin -x -d 'Standard input of
     -a 'inherit\t"every attempt reads retryx\'s stdin (default)" replay\t"read once, given to every attempt" null\t/dev/null'
 complete -c retryx -n __retryx_options_allowed -s I -l replay-stdin -d 'Same as --stdin replay'
 
+# Output conditions: a regular expression (PCRE2), left free.
+complete -c retryx -n __retryx_options_allowed -l until-output -x -d 'Success also needs a line matching REGEX'
+complete -c retryx -n __retryx_options_allowed -l retry-if-output -x -d 'Retry a failure only with a line matching REGEX'
+complete -c retryx -n __retryx_options_allowed -l stop-if-output -x -d 'Never retry a failure with a line matching REGEX'
+complete -c retryx -n __retryx_options_allowed -s O -l hold-stdout -d 'Stdout only from the attempt that succeeds'
+
 # Hooks: a shell command, whose first word is completed as a command.
 complete -c retryx -n __retryx_options_allowed -l on-retry -x -d 'Shell command run before each retry' \
     -a '(__fish_complete_command)'
@@ -123,6 +130,12 @@ complete -c retryx -n __retryx_options_allowed -l on-giveup -x -d 'Shell command
 # Logging
 complete -c retryx -n __retryx_options_allowed -s q -l quiet -d 'Log nothing'
 complete -c retryx -n __retryx_options_allowed -s v -l verbose -d 'Also log the policy, starts and successes'
+complete -c retryx -n __retryx_options_allowed -l log-format -x -d 'Format of the attempt log (default text)' \
+    -a 'text\t"lines for people (default)" json\t"JSON Lines, one object per event"'
+complete -c retryx -n __retryx_options_allowed -l log-file -r -F -d 'Append the attempt log to PATH, not stderr'
+complete -c retryx -n __retryx_options_allowed -l color -x -d 'Colours in the text log (default auto)' \
+    -a 'auto\t"on a terminal, unless NO_COLOR is set (default)" always\t"even with NO_COLOR" never\t"no colours"'
+complete -c retryx -n __retryx_options_allowed -l report -r -F -d 'Write a JSON summary of the run to PATH'
 
 # Other
 complete -c retryx -n __retryx_options_allowed -l dry-run -d 'Print the policy and delay schedule, run nothing'

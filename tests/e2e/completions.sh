@@ -81,6 +81,20 @@ check_shell() {
   got=$(candidates 'retryx --on-retry tru')
   expect_line "$got" true "$sh: the value of --on-retry completes as a command"
   expect_no_line "$got" afile "$sh: no file as the value of --on-retry"
+  got=$(candidates 'retryx --log-format ')
+  expect_set "$got" text json "$sh: values of --log-format"
+  got=$(candidates 'retryx --color ')
+  expect_set "$got" auto always never "$sh: values of --color"
+  got=$(candidates 'retryx --color a')
+  expect_set "$got" auto always "$sh: values of --color by prefix"
+  got=$(candidates 'retryx --until-output ')
+  expect_set "$got" "$sh: a regular expression is left free (no files)"
+  got=$(candidates 'retryx --stop-if-output ')
+  expect_set "$got" "$sh: a regular expression is left free (no files)"
+  got=$(candidates 'retryx --report af')
+  expect_line "$got" afile "$sh: the value of --report completes as a file name"
+  got=$(candidates 'retryx --log-file af')
+  expect_line "$got" afile "$sh: the value of --log-file completes as a file name"
 
   # The command position: commands, after options and their values.
   got=$(candidates 'retryx -a 3 l')
@@ -98,6 +112,21 @@ check_shell() {
   expect_line "$got" ls "$sh: command after the time limits, --stdin and the hooks"
   got=$(candidates 'retryx --preserve-status --foreground l')
   expect_line "$got" ls "$sh: command after flags --preserve-status --foreground"
+  # -O is a flag: the word after it is the command, not its value.
+  got=$(candidates 'retryx -O l')
+  expect_line "$got" ls "$sh: command after the flag -O"
+  expect_no_line "$got" afile "$sh: no plain file after the flag -O"
+  got=$(candidates 'retryx -qO l')
+  expect_line "$got" ls "$sh: command after the group -qO"
+  got=$(candidates 'retryx -Oa 3 l')
+  expect_line "$got" ls "$sh: command after the group -Oa and its value"
+  got=$(candidates 'retryx --hold-stdout l')
+  expect_line "$got" ls "$sh: command after the flag --hold-stdout"
+  got=$(candidates 'retryx --until-output ready --retry-if-output busy --stop-if-output denied l')
+  expect_line "$got" ls "$sh: command after the output conditions (their values skipped)"
+  got=$(candidates 'retryx --log-format json --log-file afile --color never --report afile l')
+  expect_line "$got" ls "$sh: command after the logging options (their values skipped)"
+  expect_no_line "$got" afile "$sh: no plain file after the logging options"
   got=$(candidates 'retryx -- l')
   expect_line "$got" ls "$sh: command after --"
   got=$(candidates 'retryx -a 3 zzqxjv')
@@ -113,7 +142,7 @@ check_shell() {
   got=$(candidates 'retryx -a 3 ls --ba')
   expect_no_line "$got" --backoff "$sh: no retryx option after the command"
   got=$(candidates 'retryx -a 3 ls -')
-  for o in --backoff --attempts --jitter --stop-on; do
+  for o in --backoff --attempts --jitter --stop-on --hold-stdout --log-format; do
     expect_no_line "$got" "$o" "$sh: no retryx option after the command"
   done
   got=$(candidates 'retryx -- ls --')
@@ -122,7 +151,9 @@ check_shell() {
   # Before the command, the options are there.
   got=$(candidates 'retryx -a 3 --')
   expect_line "$got" --backoff "$sh: options after -a 3"
-  for o in --max-time --timeout --signal --kill-after --stdin --on-retry --on-giveup; do
+  for o in --max-time --timeout --signal --kill-after --stdin --on-retry --on-giveup \
+    --until-output --retry-if-output --stop-if-output --hold-stdout \
+    --log-format --log-file --color --report; do
     expect_line "$got" "$o" "$sh: options after -a 3"
   done
   got=$(candidates 'retryx -a 3 ls --ti')
@@ -179,6 +210,12 @@ EOF
   expect_set "$got" SIGTERM "bash: values of --signal=SIG"
   got=$(candidates 'retryx --max-time=5m l')
   expect_line "$got" ls "bash: command after --max-time=DURATION"
+  got=$(candidates 'retryx --log-format=j')
+  expect_set "$got" json "bash: values of --log-format=FMT"
+  got=$(candidates 'retryx --color=n')
+  expect_set "$got" never "bash: values of --color=WHEN"
+  got=$(candidates 'retryx --until-output=ready l')
+  expect_line "$got" ls "bash: command after --until-output=REGEX"
 fi
 
 # --- fish ----------------------------------------------------------------------
@@ -195,6 +232,8 @@ else
   expect_set "$got" --backoff=fixed --backoff=fibonacci "fish: values of --backoff=NAME"
   got=$(candidates 'retryx --stdin=r')
   expect_set "$got" --stdin=replay "fish: values of --stdin=MODE"
+  got=$(candidates 'retryx --color=n')
+  expect_set "$got" --color=never "fish: values of --color=WHEN"
 fi
 
 # --- zsh -----------------------------------------------------------------------
