@@ -103,7 +103,7 @@ const std::vector<OptionGroup>& option_table() {
            {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
            {"log-format", "FMT", "text (default) or json (JSON Lines)"},
            {"log-file", "PATH", "append the attempt log to PATH instead of stderr"},
-           {"color", "WHEN", "auto (default: on a terminal, unless NO_COLOR is set), always or never"},
+           {"color", "WHEN", "auto (default: on a terminal, unless NO_COLOR is set or TERM=dumb), always or never"},
            {"report", "PATH", "write a JSON summary of the run to PATH, atomically, at the end"},
        }},
       {"Other",

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
-#include <stdexcept>
 #include <unistd.h>
 #include <vector>
 
@@ -35,28 +34,47 @@ HeldOutput::~HeldOutput() {
   if (file_ >= 0) ::close(file_);
 }
 
+int make_temp_file(const char* stem) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path = fmt::format("{}/{}.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp", stem);
+  const int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd >= 0) ::unlink(path.c_str());
+  return fd;
+}
+
 void HeldOutput::append(std::string_view data) {
   size_ += data.size();
-  if (file_ < 0 && memory_.size() + data.size() <= memory_bound) {
-    memory_.append(data);
-    return;
+  if (!file_failed_ && file_ < 0 && memory_.size() + data.size() > memory_bound) {
+    file_ = make_temp_file("retryx-stdout");
+    if (file_ >= 0 && to_file(memory_)) {
+      memory_.clear();
+      memory_.shrink_to_fit();
+    } else {
+      if (file_ >= 0) ::close(file_);
+      file_ = -1;
+      file_failed_ = true;
+    }
   }
-  if (file_ < 0) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/retryx-stdout.XXXXXX";
-    file_ = ::mkostemp(path.data(), O_CLOEXEC);
-    if (file_ < 0)
-      throw std::runtime_error(fmt::format("--hold-stdout: cannot create a temporary file: {}", std::strerror(errno)));
-    ::unlink(path.c_str());
-    if (!write_blocking(file_, memory_)) throw std::runtime_error("--hold-stdout: cannot write the temporary file");
-    memory_.clear();
-    memory_.shrink_to_fit();
+  // Once something is kept in memory after the file, the rest follows it
+  // there, so that the order is kept.
+  if (file_ >= 0 && memory_.empty() && to_file(data)) return;
+  memory_.append(data);
+}
+
+bool HeldOutput::to_file(std::string_view data) {
+  if (write_blocking(file_, data)) {
+    file_size_ += data.size();
+    return true;
   }
-  if (!write_blocking(file_, data)) throw std::runtime_error("--hold-stdout: cannot write the temporary file");
+  // A partial write is undone: the data goes to memory whole.
+  if (::ftruncate(file_, static_cast<off_t>(file_size_)) != 0) {
+  }
+  ::lseek(file_, static_cast<off_t>(file_size_), SEEK_SET);
+  return false;
 }
 
 bool HeldOutput::release(int fd) {
-  bool ok = write_blocking(fd, memory_);
+  bool ok = true;
   if (file_ >= 0) {
     ::lseek(file_, 0, SEEK_SET);
     std::vector<char> buffer(1 << 16);
@@ -66,7 +84,10 @@ bool HeldOutput::release(int fd) {
     ::close(file_);
     file_ = -1;
   }
+  ok = ok && write_blocking(fd, memory_);
   memory_.clear();
+  file_failed_ = false;
+  file_size_ = 0;
   size_ = 0;
   return ok;
 }

@@ -16,7 +16,8 @@ class HeldOutput {
   HeldOutput(const HeldOutput&) = delete;
   HeldOutput& operator=(const HeldOutput&) = delete;
 
-  // Throws std::runtime_error when the temporary file cannot be made.
+  // Never fails: if the temporary file cannot be made or written, the rest
+  // is kept in memory (nothing is lost; the bound is given up instead).
   void append(std::string_view data);
   // Writes everything held to fd, then forgets it. Returns false when fd's
   // reader has gone (EPIPE).
@@ -24,10 +25,17 @@ class HeldOutput {
   std::size_t size() const { return size_; }
 
  private:
-  std::string memory_;
+  bool to_file(std::string_view data);
+  std::string memory_;  // after the file's content, if there is a file
   int file_ = -1;
+  std::size_t file_size_ = 0;
+  bool file_failed_ = false;
   std::size_t size_ = 0;
 };
+
+// An unlinked temporary file in $TMPDIR (or /tmp), close-on-exec: its
+// descriptor, or -1 with errno set.
+int make_temp_file(const char* stem);
 
 // Writes all of data to fd, blocking: retries after EINTR and short writes,
 // and waits out EAGAIN (a stdout someone else made non-blocking). Returns

@@ -66,6 +66,16 @@ std::string policy_json(const Policy& p) {
   o.optional_field("timeout_ms", millis(p.process.timeout));
   o.field("signal", signal_name(p.process.signal));
   o.field("kill_after_ms", to_millis(p.process.kill_after));
+  o.field("preserve_status", p.process.preserve_status).field("foreground", p.process.foreground);
+  o.field("stdin", p.process.stdin_mode == StdinMode::inherit  ? "inherit"
+                   : p.process.stdin_mode == StdinMode::replay ? "replay"
+                                                               : "null");
+  o.field("hold_stdout", p.process.hold_stdout);
+  o.optional_field("until_output", p.classify.output.until);
+  o.optional_field("retry_if_output", p.classify.output.retry_if);
+  o.optional_field("stop_if_output", p.classify.output.stop_if);
+  o.optional_field("on_retry", p.hooks.on_retry);
+  o.optional_field("on_giveup", p.hooks.on_giveup);
   o.field("success", format_codes(p.classify.success));
   if (p.classify.retry_on) o.field("retry_on", format_conditions(*p.classify.retry_on));
   else o.null_field("retry_on");

@@ -57,6 +57,11 @@ std::string describe_policy(const Policy& p) {
   if (process.foreground) extras += ", foreground";
   if (process.stdin_mode == StdinMode::replay) extras += ", stdin replay";
   if (process.stdin_mode == StdinMode::null) extras += ", stdin null";
+  if (process.hold_stdout) extras += ", hold stdout";
+  const OutputPatterns& output = p.classify.output;
+  if (output.until) extras += fmt::format(", until output /{}/", *output.until);
+  if (output.retry_if) extras += fmt::format(", retry if output /{}/", *output.retry_if);
+  if (output.stop_if) extras += fmt::format(", stop if output /{}/", *output.stop_if);
   if (p.hooks.on_retry) extras += ", on-retry hook";
   if (p.hooks.on_giveup) extras += ", on-giveup hook";
 

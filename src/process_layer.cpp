@@ -232,6 +232,20 @@ void write_fully(int fd, const char* data, std::size_t size) {
   }
 }
 
+std::string temp_dir_error(const char* option) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return fmt::format("{}: cannot create a temporary file in {}: {}", option, tmpdir && *tmpdir ? tmpdir : "/tmp",
+                     std::strerror(errno));
+}
+
+// Both --stdin replay and --hold-stdout may need a temporary file: a
+// directory where none can be made is an error before anything runs.
+void check_temp_dir(const char* option) {
+  const int fd = make_temp_file("retryx-check");
+  if (fd < 0) throw std::runtime_error(temp_dir_error(option));
+  ::close(fd);
+}
+
 // --stdin replay: all of stdin, read once, kept in memory (a memfd) up to
 // a bound and in an unlinked temporary file beyond it. Returns its fd.
 int store_stdin() {
@@ -248,13 +262,8 @@ int store_stdin() {
       throw std::runtime_error(fmt::format("--stdin replay: cannot read stdin: {}", std::strerror(errno)));
     if (n <= 0) break;
     if (!spilled && stored + static_cast<std::size_t>(n) > memory_bound) {
-      const char* tmpdir = std::getenv("TMPDIR");
-      std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/retryx-stdin.XXXXXX";
-      const int file = ::mkostemp(path.data(), O_CLOEXEC);
-      if (file < 0)
-        throw std::runtime_error(
-            fmt::format("--stdin replay: cannot create a temporary file in {}: {}", path, std::strerror(errno)));
-      ::unlink(path.c_str());
+      const int file = make_temp_file("retryx-stdin");
+      if (file < 0) throw std::runtime_error(temp_dir_error("--stdin replay"));
       ::lseek(fd, 0, SEEK_SET);
       std::vector<char> copy(memory_bound);
       const ssize_t kept = ::read(fd, copy.data(), copy.size());
@@ -327,6 +336,7 @@ struct ProcessLayer::Impl {
 
   Impl(const ProcessPolicy& p, const OutputPatterns& o) : policy(p), patterns(o) {
     if (patterns.any()) watch.emplace(patterns);
+    if (policy.hold_stdout) check_temp_dir("--hold-stdout");
     ::sigprocmask(SIG_SETMASK, nullptr, &inherited_mask);
     for (std::size_t i = 0; i < std::size(own_dispositions); ++i)
       ::sigaction(own_dispositions[i], nullptr, &saved[i]);
@@ -361,7 +371,10 @@ struct ProcessLayer::Impl {
         }
         break;
       }
-      case StdinMode::replay: replay_fd = store_stdin(); break;
+      case StdinMode::replay:
+        check_temp_dir("--stdin replay");
+        replay_fd = store_stdin();
+        break;
       case StdinMode::null: break;
     }
   }

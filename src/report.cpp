@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <stdexcept>
 #include <unistd.h>
@@ -63,11 +64,21 @@ std::string RunReport::text(const RunSummary& summary) const {
   return report.str() + "\n";
 }
 
+// The mode a new file would get (0666 less the umask), or the one the
+// replaced report had: mkostemp's 0600 must not stick.
+static mode_t report_mode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return st.st_mode & 07777;
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return 0666 & ~mask;
+}
+
 void RunReport::run_ended(const RunSummary& summary) {
   const std::string body = text(summary);
   std::string temp;
   const int fd = create_beside(path_, temp);
-  bool ok = fd >= 0;
+  bool ok = fd >= 0 && ::fchmod(fd, report_mode(path_)) == 0;
   for (std::size_t done = 0; ok && done < body.size();) {
     const ssize_t n = ::write(fd, body.data() + done, body.size() - done);
     if (n < 0 && errno == EINTR) continue;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <csignal>
+#include <cstdlib>
 #include <string>
 #include <unistd.h>
 
@@ -53,4 +54,21 @@ TEST_CASE("release reports a reader that went away") {
   CHECK_FALSE(held.release(fds[1]));
   ::signal(SIGPIPE, previous);
   ::close(fds[1]);
+}
+
+TEST_CASE("with no usable temporary directory nothing is lost: the rest stays in memory") {
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", "/nonexistent-retryx-dir", 1);
+  HeldOutput held;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {
+    std::string chunk(10000, static_cast<char>('a' + i % 26));
+    held.append(chunk);
+    expected += chunk;
+  }
+  if (old) ::setenv("TMPDIR", saved.c_str(), 1);
+  else ::unsetenv("TMPDIR");
+  CHECK(released(held) == expected);
+  CHECK(make_temp_file("retryx-unit") >= 0);
 }
