@@ -89,6 +89,8 @@ void TextLog::hook(std::string_view name, const AttemptResult& result) {
     line(fmt::format("{} hook succeeded after {}", name, format_duration(result.duration)));
 }
 
+void TextLog::notice(std::string_view message) { line(std::string(message), Tone::warn); }
+
 void TextLog::run_ended(const RunSummary& s) {
   const std::string attempts = fmt::format("{} attempt{}", s.attempts, s.attempts == 1 ? "" : "s");
   switch (s.outcome) {
@@ -102,6 +104,9 @@ void TextLog::run_ended(const RunSummary& s) {
       line(fmt::format("interrupted after {} in {}: {}; exiting by the same signal", attempts,
                        format_duration(s.elapsed), s.reason),
            Tone::bad);
+      break;
+    case RunOutcome::circuit_open:
+      line(fmt::format("not running the command: {}; exit status {}", s.reason, s.exit_status), Tone::bad);
       break;
     default:
       line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),

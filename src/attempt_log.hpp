@@ -20,6 +20,8 @@ class AttemptLog {
   virtual void attempt_ended(const AttemptRecord&) {}
   virtual void hook(std::string_view /*name*/, const AttemptResult&) {}
   virtual void run_ended(const RunSummary&) {}
+  // Something about the run that is not an attempt (the circuit breaker's state).
+  virtual void notice(std::string_view /*message*/) {}
 };
 
 // The text log. Normal verbosity: a line per failed attempt (its cause, its
@@ -37,6 +39,7 @@ class TextLog final : public AttemptLog {
   void attempt_ended(const AttemptRecord& record) override;
   void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
+  void notice(std::string_view message) override;
 
  private:
   enum class Tone { plain, good, warn, bad };
@@ -58,6 +61,7 @@ class LogFanout final : public AttemptLog {
   void attempt_ended(const AttemptRecord& r) override { for (auto* l : logs_) l->attempt_ended(r); }
   void hook(std::string_view n, const AttemptResult& r) override { for (auto* l : logs_) l->hook(n, r); }
   void run_ended(const RunSummary& s) override { for (auto* l : logs_) l->run_ended(s); }
+  void notice(std::string_view m) override { for (auto* l : logs_) l->notice(m); }
 
  private:
   std::vector<AttemptLog*> logs_;

@@ -92,6 +92,13 @@ const std::vector<OptionGroup>& option_table() {
            {"hold-stdout,O", nullptr,
             "stdout reaches stdout only from the attempt that succeeds; a failed attempt's goes to stderr"},
        }},
+      {"Circuit breaker",
+       {
+           {"circuit", "PATH", "circuit-breaker state shared by the runs of one job: after enough failed runs, "
+                               "runs are refused (exit 75) until a cooldown has passed"},
+           {"circuit-threshold", "N", "consecutive failed runs that open the circuit (default 3)"},
+           {"circuit-cooldown", "DURATION", "how long an open circuit refuses to run (default 5m)"},
+       }},
       {"Hooks",
        {
            {"on-retry", "CMD", "shell command (/bin/sh -c) run after each failed attempt that will be retried"},
@@ -519,6 +526,13 @@ Policy build_policy(const Values& values) {
   if (auto v = values.get("color"))
     log.color = choice_of<ColorMode>(*v, {{"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}});
   if (auto v = values.get("report")) log.report = path_of(*v);
+
+  if (auto v = values.get("circuit")) p.circuit.path = path_of(*v);
+  if (auto v = values.get("circuit-threshold")) {
+    p.circuit.threshold = parse_unsigned(*v);
+    if (p.circuit.threshold < 1) bad_value(*v, "at least 1 failed run is needed to open the circuit");
+  }
+  if (auto v = values.get("circuit-cooldown")) p.circuit.cooldown = duration_of(*v);
 
   if (auto v = values.get("on-retry")) p.hooks.on_retry = hook_of(*v);
   if (auto v = values.get("on-giveup")) p.hooks.on_giveup = hook_of(*v);

@@ -5,6 +5,7 @@ namespace retryx {
 int exit_status(RunOutcome outcome, const std::optional<AttemptResult>& last, bool preserve_status,
                 std::optional<int> signal) {
   if (outcome == RunOutcome::success) return 0;
+  if (outcome == RunOutcome::circuit_open) return 75;  // EX_TEMPFAIL: try again later
   if (outcome == RunOutcome::interrupted && signal) return 128 + *signal;
   if (!last) return 1;
   // As timeout(1): a timed-out command exits 124, whatever signal stopped it.

@@ -127,6 +127,8 @@ void JsonLog::hook(std::string_view name, const AttemptResult& result) {
   emit(o);
 }
 
+void JsonLog::notice(std::string_view message) { emit(event("circuit").field("message", message)); }
+
 void JsonLog::run_ended(const RunSummary& summary) {
   JsonObject o = event("end");
   emit(add_end_fields(o, summary));

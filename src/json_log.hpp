@@ -7,6 +7,8 @@
 //                 signal, timed_out, outcome, reason, [delay_ms], [error]
 //   hook          hook, exit_code, signal
 //   end           outcome, attempts, elapsed_ms, exit_status
+//   circuit       message (--circuit: the breaker's state or a problem with
+//                 its file; may come before start)
 #include <string>
 
 #include "attempt_log.hpp"
@@ -23,6 +25,7 @@ class JsonLog final : public AttemptLog {
   void attempt_ended(const AttemptRecord& record) override;
   void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
+  void notice(std::string_view message) override;
 
  private:
   void emit(const JsonObject& event);

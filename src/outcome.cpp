@@ -47,6 +47,7 @@ std::string_view name(RunOutcome outcome) {
     case RunOutcome::fatal: return "fatal";
     case RunOutcome::deadline: return "deadline";
     case RunOutcome::interrupted: return "interrupted";
+    case RunOutcome::circuit_open: return "circuit_open";
   }
   return "?";
 }

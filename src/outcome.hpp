@@ -68,7 +68,7 @@ struct AttemptRecord {
 };
 
 // Why the whole run stopped.
-enum class RunOutcome { success, exhausted, fatal, deadline, interrupted };
+enum class RunOutcome { success, exhausted, fatal, deadline, interrupted, circuit_open };
 
 struct RunSummary {
   RunOutcome outcome;

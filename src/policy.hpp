@@ -75,6 +75,13 @@ struct HookPolicy {
   std::optional<std::string> on_giveup;  // /bin/sh -c, once when retryx gives up
 };
 
+// --circuit: a breaker shared by the runs of one job (spec §7).
+struct CircuitPolicy {
+  std::optional<std::string> path;
+  std::uint64_t threshold = 3;
+  Duration cooldown = std::chrono::minutes(5);
+};
+
 struct Policy {
   std::optional<std::uint64_t> max_attempts = 5;  // nullopt: --forever
   BackoffPolicy backoff;
@@ -86,6 +93,7 @@ struct Policy {
   ProcessPolicy process;
   HookPolicy hooks;
   LogPolicy log;
+  CircuitPolicy circuit;
   Verbosity verbosity = Verbosity::normal;
 };
 

@@ -11,8 +11,10 @@
 
 #include "attempt_log.hpp"
 #include "attempt_loop.hpp"
+#include "circuit.hpp"
 #include "cli.hpp"
 #include "dry_run.hpp"
+#include "exit_status.hpp"
 #include "json_log.hpp"
 #include "process_layer.hpp"
 #include "random.hpp"
@@ -50,6 +52,15 @@ std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd) {
   return std::make_unique<TextLog>(fd, policy.verbosity, use_color(policy.log, fd));
 }
 
+// An open circuit: nothing runs; the log and the report say why.
+int refuse(const Policy& policy, const Command& command, AttemptLog& log, const std::string& why) {
+  log.run_started(policy, command);
+  RunSummary summary{RunOutcome::circuit_open, 0, policy.max_attempts, std::nullopt, why, {}, 0, std::nullopt};
+  summary.exit_status = exit_status(summary.outcome, summary.last, false);
+  log.run_ended(summary);
+  return summary.exit_status;
+}
+
 }  // namespace
 
 int run(int argc, const char* const* argv, const char* const* envp) {
@@ -78,10 +89,21 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   logs.add(*log);
   if (report) logs.add(*report);
 
+  // the circuit breaker may refuse the run (75)
+  std::optional<Circuit> circuit;
+  if (policy.circuit.path) {
+    circuit.emplace(CircuitSettings{*policy.circuit.path, policy.circuit.threshold, policy.circuit.cooldown});
+    const CircuitAdmission admission = circuit->before_run();
+    if (!admission.allowed) return refuse(policy, command, logs, admission.message);
+    if (!admission.message.empty()) logs.notice(admission.message);
+  }
+
   // the attempt loop, with real processes and time
   ProcessLayer processes(policy.process, policy.classify.output);
   Random random(policy.seed.value_or(seed_from_os()));
   const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random);
+  if (circuit)
+    if (const std::string problem = circuit->after_run(summary.outcome); !problem.empty()) logs.notice(problem);
 
   // -> exit status, or death by the signal that interrupted the run
   if (summary.signal) die_by_signal(*summary.signal);

@@ -100,7 +100,7 @@ bad --attempts --retries --attempts 3 --retries 2
 bad --forever -a --forever -a 3
 bad -q -v -q -v
 bad --nope "" --nope
-bad --circuit "" --circuit state.json
+bad --circuit-threshold "'0'" --circuit-threshold 0
 bad --log-format "'xml'" --log-format xml
 bad --color "'sometimes'" --color sometimes
 bad --until-output "'('" --until-output "("

@@ -1,0 +1,294 @@
+#include "circuit.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <map>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace retryx {
+
+namespace {
+
+std::string_view phase_name(CircuitState::Phase phase) {
+  switch (phase) {
+    case CircuitState::Phase::closed: return "closed";
+    case CircuitState::Phase::open: return "open";
+    case CircuitState::Phase::half_open: return "half_open";
+  }
+  return "closed";
+}
+
+// A flat JSON object of strings and integers: all the state file holds.
+// Anything else (nesting, floats, escapes) is not ours: nullopt.
+std::optional<std::map<std::string, std::string>> parse_flat_object(std::string_view text) {
+  std::map<std::string, std::string> fields;
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+  };
+  auto read_string = [&]() -> std::optional<std::string> {
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    const std::size_t end = text.find('"', i + 1);
+    if (end == std::string_view::npos) return std::nullopt;
+    std::string value(text.substr(i + 1, end - i - 1));
+    if (value.find('\\') != std::string::npos) return std::nullopt;
+    i = end + 1;
+    return value;
+  };
+  skip_space();
+  if (i >= text.size() || text[i++] != '{') return std::nullopt;
+  skip_space();
+  if (i < text.size() && text[i] == '}') return fields;
+  while (true) {
+    skip_space();
+    auto key = read_string();
+    skip_space();
+    if (!key || i >= text.size() || text[i++] != ':') return std::nullopt;
+    skip_space();
+    std::string value;
+    if (i < text.size() && text[i] == '"') {
+      auto s = read_string();
+      if (!s) return std::nullopt;
+      value = *s;
+    } else {
+      const std::size_t start = i;
+      if (i < text.size() && text[i] == '-') ++i;
+      while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+      if (i == start) return std::nullopt;
+      value = std::string(text.substr(start, i - start));
+    }
+    fields[*key] = value;
+    skip_space();
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < text.size() && text[i] == '}') {
+      ++i;
+      break;
+    }
+    return std::nullopt;
+  }
+  skip_space();
+  if (i != text.size()) return std::nullopt;
+  return fields;
+}
+
+template <class T>
+std::optional<T> number(const std::map<std::string, std::string>& fields, const std::string& key) {
+  auto it = fields.find(key);
+  if (it == fields.end()) return std::nullopt;
+  T value{};
+  const char* end = it->second.data() + it->second.size();
+  auto [ptr, ec] = std::from_chars(it->second.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+std::string ago(std::int64_t ms) { return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(ms, 0))); }
+
+// --- The file side ----------------------------------------------------------
+
+// Holds flock on PATH.lock for one read-modify-write.
+class Lock {
+ public:
+  explicit Lock(const std::string& path) {
+    const std::string lock_path = path + ".lock";
+    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0 && errno == ENOENT) {
+      // The directory went missing: make it, so the state can be repaired.
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      error_ = ec ? fmt::format("cannot create the directory of {}: {}", path, ec.message())
+                  : fmt::format("the directory of {} was missing; created it", path);
+      fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
+    if (fd_ < 0) {
+      error_ = fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno));
+      return;
+    }
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~Lock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+  const std::string& error() const { return error_; }
+
+ private:
+  int fd_ = -1;
+  std::string error_;
+};
+
+// The state in the file: nullopt and a message when it cannot be used; a
+// missing file is the first run's normal case and gives a closed state.
+CircuitState read_state(const std::string& path, std::string& problem) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) problem = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+    return {};
+  }
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0 && text.size() < 65536) text.append(buffer, static_cast<std::size_t>(n));
+  const int read_error = n < 0 ? errno : 0;
+  ::close(fd);
+  if (read_error) {
+    problem = fmt::format("cannot read {}: {}", path, std::strerror(read_error));
+    return {};
+  }
+  if (auto state = parse_circuit(text)) return *state;
+  problem = fmt::format("{} is {}", path, text.empty() ? "empty" : "not a circuit state this retryx wrote");
+  return {};
+}
+
+// Written beside the file, then renamed over it; the directory is made if
+// it went missing.
+std::string write_state(const std::string& path, const CircuitState& state) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ignored;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
+  std::string temp = path + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
+  const std::string text = format_circuit(state);
+  bool ok = ::fchmod(fd, 0644) == 0;
+  for (std::size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  ok = ok && ::rename(temp.c_str(), path.c_str()) == 0;
+  if (ok) return "";
+  const std::string error = fmt::format("cannot write {}: {}", path, std::strerror(errno));
+  ::unlink(temp.c_str());
+  return error;
+}
+
+std::string join_problems(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + "; " + b;
+}
+
+}  // namespace
+
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_circuit(const CircuitState& s) {
+  return fmt::format(
+      "{{\"schema\":1,\"state\":\"{}\",\"consecutive_failures\":{},\"last_failure_ms\":{},\"trial_started_ms\":{}}}\n",
+      phase_name(s.phase), s.consecutive_failures, s.last_failure_ms, s.trial_started_ms);
+}
+
+std::optional<CircuitState> parse_circuit(const std::string& text) {
+  const auto fields = parse_flat_object(text);
+  if (!fields || number<int>(*fields, "schema") != 1) return std::nullopt;
+  CircuitState state;
+  const auto phase = fields->find("state");
+  if (phase == fields->end()) return std::nullopt;
+  if (phase->second == "closed") state.phase = CircuitState::Phase::closed;
+  else if (phase->second == "open") state.phase = CircuitState::Phase::open;
+  else if (phase->second == "half_open") state.phase = CircuitState::Phase::half_open;
+  else return std::nullopt;
+  const auto failures = number<std::uint64_t>(*fields, "consecutive_failures");
+  const auto last = number<std::int64_t>(*fields, "last_failure_ms");
+  const auto trial = number<std::int64_t>(*fields, "trial_started_ms");
+  if (!failures || !last || !trial) return std::nullopt;
+  state.consecutive_failures = *failures;
+  state.last_failure_ms = *last;
+  state.trial_started_ms = *trial;
+  return state;
+}
+
+CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std::int64_t now_ms) {
+  const std::int64_t cooldown = std::chrono::duration_cast<std::chrono::milliseconds>(settings.cooldown).count();
+  switch (state.phase) {
+    case CircuitState::Phase::closed: return {};
+    case CircuitState::Phase::open:
+      if (now_ms < state.last_failure_ms + cooldown) {
+        return {false, false,
+                fmt::format("circuit open: {} consecutive failed run{}, the last {} ago; next run allowed in {}",
+                            state.consecutive_failures, state.consecutive_failures == 1 ? "" : "s",
+                            ago(now_ms - state.last_failure_ms), ago(state.last_failure_ms + cooldown - now_ms)),
+                state.last_failure_ms + cooldown};
+      }
+      break;
+    case CircuitState::Phase::half_open:
+      if (now_ms < state.trial_started_ms + cooldown) {
+        return {false, false,
+                fmt::format("circuit half-open: a trial run started {} ago is under way",
+                            ago(now_ms - state.trial_started_ms)),
+                state.trial_started_ms + cooldown};
+      }
+      break;
+  }
+  // After the cooldown (or a trial that never reported back): one trial run.
+  state.phase = CircuitState::Phase::half_open;
+  state.trial_started_ms = now_ms;
+  return {true, true, "circuit half-open: this run is the trial", std::nullopt};
+}
+
+void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
+                std::int64_t now_ms) {
+  switch (outcome) {
+    case RunOutcome::success:
+      state = CircuitState{};
+      return;
+    case RunOutcome::interrupted:
+      // Neither success nor failure; an interrupted trial lets the next run try.
+      if (trial) {
+        state.phase = CircuitState::Phase::open;
+        state.trial_started_ms = 0;
+      }
+      return;
+    case RunOutcome::circuit_open: return;
+    case RunOutcome::exhausted:
+    case RunOutcome::fatal:
+    case RunOutcome::deadline: break;
+  }
+  ++state.consecutive_failures;
+  state.last_failure_ms = now_ms;
+  if (trial || state.consecutive_failures >= settings.threshold) {
+    state.phase = CircuitState::Phase::open;
+    state.trial_started_ms = 0;
+  }
+}
+
+CircuitAdmission Circuit::before_run() {
+  const Lock lock(settings_.path);
+  std::string problem = lock.error();
+  CircuitState state = read_state(settings_.path, problem);
+  CircuitAdmission admission = admit(state, settings_, unix_now_ms());
+  trial_ = admission.trial;
+  if (admission.trial) problem = join_problems(problem, write_state(settings_.path, state));
+  if (!problem.empty()) admission.message = join_problems(problem + " (treated as closed)", admission.message);
+  return admission;
+}
+
+std::string Circuit::after_run(RunOutcome outcome) {
+  const Lock lock(settings_.path);
+  std::string problem;
+  CircuitState state = read_state(settings_.path, problem);  // reported before the run already
+  record_run(state, settings_, outcome, trial_, unix_now_ms());
+  return write_state(settings_.path, state);
+}
+
+}  // namespace retryx

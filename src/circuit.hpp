@@ -1,0 +1,79 @@
+#pragma once
+// The circuit breaker shared by the runs of one job (--circuit PATH, spec
+// §7). The state lives in a small JSON file:
+//   {"schema":1,"state":"closed"|"open"|"half_open",
+//    "consecutive_failures":N,"last_failure_ms":T,"trial_started_ms":T}
+// (times in milliseconds since the Unix epoch, 0 for never). Every
+// read-modify-write happens under flock on PATH.lock, and the file is
+// replaced atomically (written beside it, then renamed).
+//
+//   closed    runs go ahead; a run that gives up counts one failure, and
+//             --circuit-threshold consecutive ones open the circuit;
+//   open      runs within --circuit-cooldown of the last failure are refused
+//             (exit 75); the first run after it becomes the trial;
+//   half_open one trial run is under way: others are refused until it ends
+//             (or until a cooldown has passed since it started, in case it
+//             died); its success closes the circuit, its failure reopens it.
+// A missing, unreadable or corrupt state file is reported once and treated
+// as closed; it never stops a run by itself, and is rewritten at the end.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "duration.hpp"
+#include "outcome.hpp"
+
+namespace retryx {
+
+struct CircuitState {
+  enum class Phase { closed, open, half_open };
+  Phase phase = Phase::closed;
+  std::uint64_t consecutive_failures = 0;
+  std::int64_t last_failure_ms = 0;
+  std::int64_t trial_started_ms = 0;
+};
+
+// The state file's text and back; parse returns nullopt for anything that
+// is not a state this version wrote.
+std::string format_circuit(const CircuitState& state);
+std::optional<CircuitState> parse_circuit(const std::string& text);
+
+struct CircuitSettings {
+  std::string path;
+  std::uint64_t threshold = 3;
+  Duration cooldown = std::chrono::minutes(5);
+};
+
+// The verdict before a run.
+struct CircuitAdmission {
+  bool allowed = true;
+  bool trial = false;          // this run is the half-open trial
+  std::string message;         // why it was refused, or what was wrong with the file
+  std::optional<std::int64_t> retry_after_ms;  // refused: when the next run may go
+};
+
+// Pure decisions, for tests: what a run at now_ms meets, and the state after
+// a run that ended with `outcome`.
+CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std::int64_t now_ms);
+void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
+                std::int64_t now_ms);
+
+// The file side: lock, read, decide, write.
+class Circuit {
+ public:
+  explicit Circuit(CircuitSettings settings) : settings_(std::move(settings)) {}
+  // Before the run. Problems with the file are in the result's message and
+  // never refuse the run by themselves.
+  CircuitAdmission before_run();
+  // After the run; returns a problem to report, or an empty string.
+  std::string after_run(RunOutcome outcome);
+  const CircuitSettings& settings() const { return settings_; }
+
+ private:
+  CircuitSettings settings_;
+  bool trial_ = false;
+};
+
+std::int64_t unix_now_ms();
+
+}  // namespace retryx
