@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <fcntl.h>
 #include <fstream>
 #include <sys/resource.h>
@@ -85,7 +86,7 @@ TEST_CASE("not found is 127 not executable is 126 and no zombie is left") {
   errno = 0;
   CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
   CHECK(errno == ECHILD);
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a found-but-not-executable entry on PATH gives 126 as execvp") {
@@ -98,7 +99,7 @@ TEST_CASE("a found-but-not-executable entry on PATH gives 126 as execvp") {
   ::setenv("PATH", old_path.c_str(), 1);
   REQUIRE(std::holds_alternative<SpawnFailed>(r.how));
   CHECK(std::get<SpawnFailed>(r.how).status == 126);
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a script without #! runs under /bin/sh with its arguments") {
@@ -108,7 +109,7 @@ TEST_CASE("a script without #! runs under /bin/sh with its arguments") {
   AttemptResult r = run(layer, {dir + "/noshebang", "hello"});
   REQUIRE(std::holds_alternative<Exited>(r.how));
   CHECK(std::get<Exited>(r.how).code == 7);
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("argv[0] is the name as given not the resolved path") {

@@ -1,5 +1,6 @@
 #include <cstdlib>
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -51,8 +52,8 @@ TEST_CASE("the report holds the end fields - the command and every attempt") {
   CHECK(text.find("\"attempts_omitted\":0}") != std::string::npos);
   CHECK(text.back() == '\n');
   // Nothing is left beside it.
-  CHECK(std::system(("test $(ls " + dir + " | wc -l) -eq 1").c_str()) == 0);
-  std::system(("rm -rf " + dir).c_str());
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a million attempts keep the first and last 500 and count the rest") {
@@ -68,7 +69,7 @@ TEST_CASE("a million attempts keep the first and last 500 and count the rest") {
   CHECK(text.find("\"attempt\":999500,") == std::string::npos);
   CHECK(text.find("\"attempts_omitted\":999000") != std::string::npos);
   CHECK(text.size() < 1'000'000);
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("an unwritable directory is refused up front") {
@@ -80,7 +81,7 @@ TEST_CASE("a directory that disappears is reported on the error descriptor - not
   int pipe_fds[2];
   REQUIRE(::pipe(pipe_fds) == 0);
   RunReport report(dir + "/r.json", pipe_fds[1]);
-  std::system(("rm -rf " + dir).c_str());
+  std::filesystem::remove_all(dir);
   RunSummary summary{RunOutcome::success, 1, std::nullopt, AttemptResult{Exited{0}}, "", {}, 0};
   CHECK_NOTHROW(report.run_ended(summary));
   ::close(pipe_fds[1]);
