@@ -396,6 +396,9 @@ struct ProcessLayer::Impl {
       if (ec) return;
       if (!interrupted) interrupted = signal;
       if (running) {
+        // Forwarded as it is; what the attempt leaves behind then gets no
+        // --signal of its own, only KILL after the grace.
+        running->signaled = true;
         signal_attempt(signal);
         arm_kill();
       }
@@ -417,6 +420,7 @@ struct ProcessLayer::Impl {
       if (ec) return;
       if (running && !running->leader_done) {
         follow_stop();
+        reap_adopted_but_leader();
       } else {
         reap_adopted();
         if (running) check_group();
@@ -471,6 +475,17 @@ struct ProcessLayer::Impl {
     signal_attempt(policy.signal);
     signal_attempt(SIGCONT);  // a stopped process must run to act on it
     arm_kill();
+  }
+
+  // While the leader runs, orphans retryx adopted may end too: reap them,
+  // and leave the leader's status to Boost's pidfd wait.
+  void reap_adopted_but_leader() {
+    while (true) {
+      siginfo_t info{};
+      if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+      if (info.si_pid == running->pid) return;  // the leader is next: its wait will see it
+      ::waitpid(info.si_pid, nullptr, WNOHANG);
+    }
   }
 
   // Every child retryx has now is one it adopted (the leader is reaped).
@@ -620,7 +635,7 @@ struct ProcessLayer::Impl {
   // The descriptor the attempt reads as stdin (-1: retryx's own), opened
   // for this attempt only.
   int stdin_for(const AttemptRequest& request) {
-    if (request.is_hook || policy.stdin_mode == StdinMode::null) return ::dup(null_fd);
+    if (request.is_hook || policy.stdin_mode == StdinMode::null) return ::fcntl(null_fd, F_DUPFD_CLOEXEC, 0);
     if (policy.stdin_mode == StdinMode::replay) {
       // A fresh open file description: every attempt reads from offset 0.
       return ::open(fmt::format("/proc/self/fd/{}", replay_fd).c_str(), O_RDONLY | O_CLOEXEC);
@@ -681,10 +696,14 @@ struct ProcessLayer::Impl {
       });
     }
     if (interrupted) {  // it came while starting: pass it on now
+      running->signaled = true;
       signal_attempt(*interrupted);
       arm_kill();
     }
     while (!over()) io.run_one();
+    // A signal that came with the attempt's end (Ctrl-C reaching both) is
+    // still queued: it belongs to this attempt.
+    io.poll();
     finish_capture();
 
     limit_timer.cancel();
@@ -717,6 +736,17 @@ struct ProcessLayer::Impl {
     return interrupted;
   }
 };
+
+void open_standard_descriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
+}
 
 ProcessLayer::ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns)
     : impl_(std::make_unique<Impl>(policy, patterns)) {}

@@ -53,6 +53,12 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   std::unique_ptr<Impl> impl_;
 };
 
+// Puts /dev/null on any of descriptors 0-2 that retryx was started without,
+// before anything else is opened: otherwise retryx's own descriptors would
+// take those numbers (its log would go to an eventfd, a command's stdin be
+// an internal pipe). Call it first thing.
+void open_standard_descriptors();
+
 // Ends retryx by the signal it was interrupted with, so that its parent sees
 // it killed by that signal (no core dump). Does not return.
 [[noreturn]] void die_by_signal(int signal);

@@ -64,6 +64,7 @@ int refuse(const Policy& policy, const Command& command, AttemptLog& log, const 
 }  // namespace
 
 int run(int argc, const char* const* argv, const char* const* envp) {
+  open_standard_descriptors();
   // argv -> cli -> Policy
   const Invocation invocation = parse_command_line(argc, argv, envp);
   if (std::holds_alternative<ShowHelp>(invocation)) {

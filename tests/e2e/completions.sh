@@ -95,6 +95,12 @@ check_shell() {
   expect_line "$got" afile "$sh: the value of --report completes as a file name"
   got=$(candidates 'retryx --log-file af')
   expect_line "$got" afile "$sh: the value of --log-file completes as a file name"
+  got=$(candidates 'retryx --circuit af')
+  expect_line "$got" afile "$sh: the value of --circuit completes as a file name"
+  got=$(candidates 'retryx --circuit-threshold ')
+  expect_set "$got" "$sh: the value of --circuit-threshold is left free (no files)"
+  got=$(candidates 'retryx --circuit-cooldown ')
+  expect_set "$got" "$sh: the value of --circuit-cooldown is left free (no files)"
 
   # The command position: commands, after options and their values.
   got=$(candidates 'retryx -a 3 l')
@@ -127,6 +133,14 @@ check_shell() {
   got=$(candidates 'retryx --log-format json --log-file afile --color never --report afile l')
   expect_line "$got" ls "$sh: command after the logging options (their values skipped)"
   expect_no_line "$got" afile "$sh: no plain file after the logging options"
+  # --circuit-threshold takes a value: the word after it is that value, and
+  # the next one is the command.
+  got=$(candidates 'retryx --circuit-threshold 2 l')
+  expect_line "$got" ls "$sh: command after --circuit-threshold N (its value skipped)"
+  expect_no_line "$got" afile "$sh: no plain file after --circuit-threshold N"
+  got=$(candidates 'retryx --circuit afile --circuit-threshold 5 --circuit-cooldown 10m l')
+  expect_line "$got" ls "$sh: command after the circuit-breaker options (their values skipped)"
+  expect_no_line "$got" afile "$sh: no plain file after the circuit-breaker options"
   got=$(candidates 'retryx -- l')
   expect_line "$got" ls "$sh: command after --"
   got=$(candidates 'retryx -a 3 zzqxjv')
@@ -153,7 +167,7 @@ check_shell() {
   expect_line "$got" --backoff "$sh: options after -a 3"
   for o in --max-time --timeout --signal --kill-after --stdin --on-retry --on-giveup \
     --until-output --retry-if-output --stop-if-output --hold-stdout \
-    --log-format --log-file --color --report; do
+    --log-format --log-file --color --report --circuit --circuit-threshold --circuit-cooldown; do
     expect_line "$got" "$o" "$sh: options after -a 3"
   done
   got=$(candidates 'retryx -a 3 ls --ti')
@@ -216,6 +230,10 @@ EOF
   expect_set "$got" never "bash: values of --color=WHEN"
   got=$(candidates 'retryx --until-output=ready l')
   expect_line "$got" ls "bash: command after --until-output=REGEX"
+  got=$(candidates 'retryx --circuit=af')
+  expect_line "$got" afile "bash: the value of --circuit=PATH completes as a file name"
+  got=$(candidates 'retryx --circuit-threshold=2 l')
+  expect_line "$got" ls "bash: command after --circuit-threshold=N"
 fi
 
 # --- fish ----------------------------------------------------------------------
