@@ -14,6 +14,7 @@ _retryx()
         --reset-after --splay --success --retry-on --stop-on
         --max-time --deadline --timeout --signal --kill-after --stdin
         --until-output --retry-if-output --stop-if-output
+        --circuit --circuit-threshold --circuit-cooldown
         --on-retry --on-giveup
         --log-format --log-file --color --report
         -a -r -b -d -m -j -T -t -s -k'
@@ -84,7 +85,7 @@ _retryx()
             --color)
                 mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 ;;
-            --log-file | --report)
+            --log-file | --report | --circuit)
                 _filedir
                 ;;
             --on-retry | --on-giveup)

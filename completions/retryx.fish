@@ -21,8 +21,9 @@ function __retryx_command_start
             case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
                 --multiplier --delays --jitter --seed --reset-after --splay --success \
                 --retry-on --stop-on --max-time --deadline --timeout --signal --kill-after \
-                --stdin --until-output --retry-if-output --stop-if-output --on-retry \
-                --on-giveup --log-format --log-file --color --report
+                --stdin --until-output --retry-if-output --stop-if-output --circuit \
+                --circuit-threshold --circuit-cooldown --on-retry --on-giveup --log-format \
+                --log-file --color --report
                 set i (math $i + 2)
             case '-*'
                 # A group of short options: a value option last takes the
@@ -120,6 +121,11 @@ complete -c retryx -n __retryx_options_allowed -l until-output -x -d 'Success al
 complete -c retryx -n __retryx_options_allowed -l retry-if-output -x -d 'Retry a failure only with a line matching REGEX'
 complete -c retryx -n __retryx_options_allowed -l stop-if-output -x -d 'Never retry a failure with a line matching REGEX'
 complete -c retryx -n __retryx_options_allowed -s O -l hold-stdout -d 'Stdout only from the attempt that succeeds'
+
+# Circuit breaker: the state file is a file name; N and DURATION are left free.
+complete -c retryx -n __retryx_options_allowed -l circuit -r -F -d 'Circuit-breaker state shared by the runs of a job'
+complete -c retryx -n __retryx_options_allowed -l circuit-threshold -x -d 'Consecutive failed runs that open the circuit (default 3)'
+complete -c retryx -n __retryx_options_allowed -l circuit-cooldown -x -d 'How long an open circuit refuses to run (default 5m)'
 
 # Hooks: a shell command, whose first word is completed as a command.
 complete -c retryx -n __retryx_options_allowed -l on-retry -x -d 'Shell command run before each retry' \
