@@ -106,7 +106,7 @@ void TextLog::run_ended(const RunSummary& s) {
            Tone::bad);
       break;
     case RunOutcome::circuit_open:
-      line(fmt::format("not running the command: {}; exit status {}", s.reason, s.exit_status), Tone::bad);
+      line(fmt::format("not running the command; exit status {}", s.exit_status), Tone::bad);
       break;
     default:
       line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),

@@ -107,11 +107,11 @@ class Lock {
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
       error_ = ec ? fmt::format("cannot create the directory of {}: {}", path, ec.message())
-                  : fmt::format("the directory of {} was missing; created it", path);
+                  : fmt::format("the directory of {} was missing; created it (treated as closed)", path);
       fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     }
     if (fd_ < 0) {
-      error_ = fmt::format("cannot lock {}: {}", lock_path, std::strerror(errno));
+      error_ = fmt::format("cannot lock {}: {}; going on without the lock", lock_path, std::strerror(errno));
       return;
     }
     while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
@@ -134,7 +134,7 @@ class Lock {
 CircuitState read_state(const std::string& path, std::string& problem) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno != ENOENT) problem = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+    if (errno != ENOENT) problem = fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(errno));
     return {};
   }
   std::string text;
@@ -145,11 +145,12 @@ CircuitState read_state(const std::string& path, std::string& problem) {
   const int read_error = n < 0 ? errno : 0;
   ::close(fd);
   if (read_error) {
-    problem = fmt::format("cannot read {}: {}", path, std::strerror(read_error));
+    problem = fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(read_error));
     return {};
   }
   if (auto state = parse_circuit(text)) return *state;
-  problem = fmt::format("{} is {}", path, text.empty() ? "empty" : "not a circuit state this retryx wrote");
+  problem = fmt::format("{} is {} (treated as closed)", path,
+                        text.empty() ? "empty" : "not a circuit state this retryx wrote");
   return {};
 }
 
@@ -228,7 +229,7 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
                 fmt::format("circuit open: {} consecutive failed run{}, the last {} ago; next run allowed in {}",
                             state.consecutive_failures, state.consecutive_failures == 1 ? "" : "s",
                             ago(now_ms - state.last_failure_ms), ago(state.last_failure_ms + cooldown - now_ms)),
-                state.last_failure_ms + cooldown};
+                state.last_failure_ms + cooldown, {}};
       }
       break;
     case CircuitState::Phase::half_open:
@@ -236,14 +237,14 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
         return {false, false,
                 fmt::format("circuit half-open: a trial run started {} ago is under way",
                             ago(now_ms - state.trial_started_ms)),
-                state.trial_started_ms + cooldown};
+                state.trial_started_ms + cooldown, {}};
       }
       break;
   }
   // After the cooldown (or a trial that never reported back): one trial run.
   state.phase = CircuitState::Phase::half_open;
   state.trial_started_ms = now_ms;
-  return {true, true, "circuit half-open: this run is the trial", std::nullopt};
+  return {true, true, "circuit half-open: this run is the trial", std::nullopt, {}};
 }
 
 void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
@@ -279,7 +280,7 @@ CircuitAdmission Circuit::before_run() {
   CircuitAdmission admission = admit(state, settings_, unix_now_ms());
   trial_ = admission.trial;
   if (admission.trial) problem = join_problems(problem, write_state(settings_.path, state));
-  if (!problem.empty()) admission.message = join_problems(problem + " (treated as closed)", admission.message);
+  admission.problem = problem;
   return admission;
 }
 

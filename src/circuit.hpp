@@ -14,8 +14,9 @@
 //   half_open one trial run is under way: others are refused until it ends
 //             (or until a cooldown has passed since it started, in case it
 //             died); its success closes the circuit, its failure reopens it.
-// A missing, unreadable or corrupt state file is reported once and treated
-// as closed; it never stops a run by itself, and is rewritten at the end.
+// A missing state file is a first run's normal case. A missing directory
+// (made), an unreadable or corrupt state file is reported and treated as
+// closed; it never stops a run by itself, and is rewritten at the end.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,8 +49,9 @@ struct CircuitSettings {
 struct CircuitAdmission {
   bool allowed = true;
   bool trial = false;          // this run is the half-open trial
-  std::string message;         // why it was refused, or what was wrong with the file
+  std::string message;         // why it was refused, or that this run is the trial
   std::optional<std::int64_t> retry_after_ms;  // refused: when the next run may go
+  std::string problem;         // what was wrong with the state or lock file, if anything
 };
 
 // Pure decisions, for tests: what a run at now_ms meets, and the state after
@@ -62,8 +64,8 @@ void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome
 class Circuit {
  public:
   explicit Circuit(CircuitSettings settings) : settings_(std::move(settings)) {}
-  // Before the run. Problems with the file are in the result's message and
-  // never refuse the run by themselves.
+  // Before the run. Problems with the files are in the result's problem
+  // and never refuse the run by themselves.
   CircuitAdmission before_run();
   // After the run; returns a problem to report, or an empty string.
   std::string after_run(RunOutcome outcome);

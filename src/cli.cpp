@@ -612,7 +612,8 @@ std::string help_text() {
       "Exit status: 0 on success; when retryx gives up, the last attempt's status\n"
       "(128+N if killed by signal N; 124 if it timed out or was cut by --max-time);\n"
       "125 for a usage error; 126 if COMMAND is not executable; 127 if it is not\n"
-      "found. Interrupted by INT, TERM, HUP or QUIT, retryx dies by that signal.\n"
+      "found; 75 when --circuit refused the run. Interrupted by INT, TERM, HUP or\n"
+      "QUIT, retryx dies by that signal.\n"
       "\n"
       "Full documentation: man retryx\n";
   return out;

@@ -76,6 +76,9 @@ std::string policy_json(const Policy& p) {
   o.optional_field("stop_if_output", p.classify.output.stop_if);
   o.optional_field("on_retry", p.hooks.on_retry);
   o.optional_field("on_giveup", p.hooks.on_giveup);
+  o.optional_field("circuit", p.circuit.path);
+  if (p.circuit.path)
+    o.field("circuit_threshold", p.circuit.threshold).field("circuit_cooldown_ms", to_millis(p.circuit.cooldown));
   o.field("success", format_codes(p.classify.success));
   if (p.classify.retry_on) o.field("retry_on", format_conditions(*p.classify.retry_on));
   else o.null_field("retry_on");

@@ -62,6 +62,9 @@ std::string describe_policy(const Policy& p) {
   if (output.until) extras += fmt::format(", until output /{}/", *output.until);
   if (output.retry_if) extras += fmt::format(", retry if output /{}/", *output.retry_if);
   if (output.stop_if) extras += fmt::format(", stop if output /{}/", *output.stop_if);
+  if (p.circuit.path)
+    extras += fmt::format(", circuit {} (threshold {}, cooldown {})", *p.circuit.path, p.circuit.threshold,
+                          format_duration(p.circuit.cooldown));
   if (p.hooks.on_retry) extras += ", on-retry hook";
   if (p.hooks.on_giveup) extras += ", on-giveup hook";
 

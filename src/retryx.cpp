@@ -52,8 +52,10 @@ std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd) {
   return std::make_unique<TextLog>(fd, policy.verbosity, use_color(policy.log, fd));
 }
 
-// An open circuit: nothing runs; the log and the report say why.
+// An open circuit: nothing runs; the log (a circuit notice, then the end)
+// and the report say why.
 int refuse(const Policy& policy, const Command& command, AttemptLog& log, const std::string& why) {
+  log.notice(why);
   log.run_started(policy, command);
   RunSummary summary{RunOutcome::circuit_open, 0, policy.max_attempts, std::nullopt, why, {}, 0, std::nullopt};
   summary.exit_status = exit_status(summary.outcome, summary.last, false);
@@ -95,8 +97,10 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   if (policy.circuit.path) {
     circuit.emplace(CircuitSettings{*policy.circuit.path, policy.circuit.threshold, policy.circuit.cooldown});
     const CircuitAdmission admission = circuit->before_run();
+    if (!admission.problem.empty()) logs.notice(admission.problem);
     if (!admission.allowed) return refuse(policy, command, logs, admission.message);
-    if (!admission.message.empty()) logs.notice(admission.message);
+    // A trial that succeeds should be as quiet as any success (cron mails output).
+    if (admission.trial && policy.verbosity == Verbosity::verbose) logs.notice(admission.message);
   }
 
   // the attempt loop, with real processes and time
