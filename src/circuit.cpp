@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.hpp"
+
 namespace retryx {
 
 namespace {
@@ -160,24 +162,8 @@ std::string write_state(const std::string& path, const CircuitState& state) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ignored;
   if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
-  std::string temp = path + ".tmp.XXXXXX";
-  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
-  const std::string text = format_circuit(state);
-  bool ok = ::fchmod(fd, 0644) == 0;
-  for (std::size_t done = 0; ok && done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ::close(fd);
-  ok = ok && ::rename(temp.c_str(), path.c_str()) == 0;
-  if (ok) return "";
-  const std::string error = fmt::format("cannot write {}: {}", path, std::strerror(errno));
-  ::unlink(temp.c_str());
-  return error;
+  const std::string error = replace_file(path, format_circuit(state), 0644);
+  return error.empty() ? "" : fmt::format("cannot write {}: {}", path, error);
 }
 
 std::string join_problems(const std::string& a, const std::string& b) {

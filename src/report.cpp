@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <unistd.h>
 
+#include "atomic_file.hpp"
 #include "json_log.hpp"
 
 namespace retryx {
@@ -23,6 +24,9 @@ int create_beside(const std::string& path, std::string& temp) {
 }  // namespace
 
 RunReport::RunReport(std::string path, int error_fd) : path_(std::move(path)), error_fd_(error_fd) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw std::runtime_error(fmt::format("--report: {} is a directory", path_));
   std::string temp;
   const int fd = create_beside(path_, temp);
   if (fd < 0) throw std::runtime_error(fmt::format("--report: cannot write beside {}: {}", path_, std::strerror(errno)));
@@ -64,36 +68,9 @@ std::string RunReport::text(const RunSummary& summary) const {
   return report.str() + "\n";
 }
 
-// The mode a new file would get (0666 less the umask), or the one the
-// replaced report had: mkostemp's 0600 must not stick.
-static mode_t report_mode(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) return st.st_mode & 07777;
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  return 0666 & ~mask;
-}
-
 void RunReport::run_ended(const RunSummary& summary) {
-  const std::string body = text(summary);
-  std::string temp;
-  const int fd = create_beside(path_, temp);
-  bool ok = fd >= 0 && ::fchmod(fd, report_mode(path_)) == 0;
-  for (std::size_t done = 0; ok && done < body.size();) {
-    const ssize_t n = ::write(fd, body.data() + done, body.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  if (fd >= 0) ::close(fd);
-  ok = ok && ::rename(temp.c_str(), path_.c_str()) == 0;
-  if (!ok) {
-    const int error = errno ? errno : saved_errno;
-    if (fd >= 0) ::unlink(temp.c_str());
-    write_all(error_fd_, fmt::format("retryx: error: cannot write the report {}: {}\n", path_, std::strerror(error)));
-  }
+  if (const std::string error = replace_file(path_, text(summary), mode_for(path_)); !error.empty())
+    write_all(error_fd_, fmt::format("retryx: error: cannot write the report {}: {}\n", path_, error));
 }
 
 }  // namespace retryx
