@@ -39,6 +39,9 @@ double fibonacci(std::uint64_t k) {
 double nominal_seconds(const BackoffPolicy& p, std::uint64_t k) {
   if (!p.delays.empty()) return seconds(p.delays[std::min<std::uint64_t>(k, p.delays.size()) - 1]);
   const double d = seconds(p.delay), kk = static_cast<double>(k);
+  // 0 x inf is NaN, which the cap would read as "huge": a zero base delay
+  // stays zero however large the factor grows.
+  if (d <= 0) return 0;
   switch (p.kind) {
     case BackoffKind::fixed: return d;
     case BackoffKind::linear: return d * kk;

@@ -14,12 +14,13 @@
 . "$(dirname "$0")/helpers/process.bash"
 
 JC=$HELPERS/jsonl_check.py
+PY=$(python3 -c 'import sys; print(sys.executable)') # once: no pyenv shim per call
 
 # log_valid FILE DESCRIPTION: jsonl_check.py finds nothing wrong in FILE.
 log_valid() {
   CHECKS=$((CHECKS + 1))
   local problems
-  problems=$(python3 "$JC" check "$1" 2>&1) || fail "$2: the JSON log is not as the spec says: $problems"
+  problems=$("$PY" "$JC" check "$1" 2>&1) || fail "$2: the JSON log is not as the spec says: $problems"
 }
 
 # jrun NAME ARGS...: run retryx --log-format json ARGS...; the log is kept as
@@ -33,7 +34,7 @@ jrun() {
 }
 
 # q NAME EXPRESSION: the repr of EXPRESSION over the events (ev) of NAME's log.
-q() { python3 "$JC" eval "$WORK/$1.jsonl" "$2" 2>&1; }
+q() { "$PY" "$JC" eval "$WORK/$1.jsonl" "$2" 2>&1; }
 
 # expect_q NAME EXPRESSION EXPECTED DESCRIPTION
 expect_q() { expect_eq "$(q "$1" "$2")" "$3" "$4"; }
@@ -54,6 +55,7 @@ expect_q success '(ev[0]["schema"], ev[0]["command"], ev[0]["max_attempts"], typ
   "(1, ['sh', '-c', 'printf payload'], 3, 'dict')" "success: the start event"
 
 # --- Two attempts: the exact sequence ---------------------------------------------
+# shellcheck disable=SC2016
 jrun two -a 3 -d 0 -j none -- sh -c 'printf "out%s " "$RETRYX_ATTEMPT"; [ "$RETRYX_ATTEMPT" = 2 ]'
 expect_status 0 "two attempts"
 expect_eq "$out" "out1 out2 " "two attempts: stdout carries only the command's output"
@@ -126,6 +128,7 @@ expect_q hooks "$EVENTS" \
   "['start', 'attempt_start', 'attempt', 'hook', 'attempt_start', 'attempt', 'hook', 'end']" "hooks: the events"
 
 # --- --forever: max_attempts null ------------------------------------------------
+# shellcheck disable=SC2016
 jrun forever --forever -d 0 -- sh -c '[ "$RETRYX_ATTEMPT" = 3 ]'
 expect_status 0 "forever"
 expect_q forever '[ev[0]["max_attempts"]] + [e["max_attempts"] for e in ev if e["event"] == "attempt"]' \
@@ -157,7 +160,7 @@ args=(
 jrun args -a 1 -- true "${args[@]}"
 expect_status 0 "arguments"
 CHECKS=$((CHECKS + 1))
-problems=$(python3 "$JC" args "$WORK/args.jsonl" "${args[@]}" 2>&1) ||
+problems=$("$PY" "$JC" args "$WORK/args.jsonl" "${args[@]}" 2>&1) ||
   fail "arguments: not given back byte for byte: $problems"
 expect_q args 'all(b"\x1b" not in line and b"\x01" not in line and b"\xff" not in line for line in raw)' "True" \
   "arguments: control characters and invalid bytes are escaped, never raw"
@@ -170,7 +173,7 @@ expect_status 2 "arguments, failing"
 run --log-format json -q -a 2 -d 0 -- sh -c 'printf payload; exit 1'
 expect_status 1 "-q"
 expect_eq "$err" "" "-q: nothing on stderr"
-expect_eq "$out" "payload" "-q: stdout carries only the command's output"
+expect_eq "$out" "payloadpayload" "-q: stdout carries only the command's output"
 
 # --- --color always does not colour JSON ----------------------------------------
 jrun color --color always -a 2 -d 0 -- false
@@ -181,7 +184,7 @@ LOG=$WORK/run.jsonl
 run --log-format json --log-file "$LOG" -a 2 -d 0 -- sh -c 'printf first; exit 5'
 expect_status 5 "--log-file, run 1"
 expect_eq "$err" "" "--log-file, run 1: nothing on stderr"
-expect_eq "$out" "first" "--log-file, run 1: stdout carries only the command's output"
+expect_eq "$out" "firstfirst" "--log-file, run 1: stdout carries only the command's output"
 log_valid "$LOG" "--log-file, run 1"
 cp "$LOG" "$WORK/run1.jsonl"
 lines1=$(wc -l <"$LOG")
@@ -195,5 +198,27 @@ tail -n +"$((lines1 + 1))" "$LOG" >"$WORK/run2.jsonl"
 log_valid "$WORK/run2.jsonl" "--log-file, run 2 (appended lines)"
 expect_q run1 "$END" "['exhausted', 2, 5]" "--log-file: the first run's end"
 expect_q run2 "$END" "['success', 1, 0]" "--log-file: the second run's end"
+
+# Two runs at once appending to one --log-file: no line is cut or mixed.
+SHARED=$WORK/shared.jsonl
+"$RETRYX" --log-format json --log-file "$SHARED" -a 150 -d 0 -- false </dev/null >/dev/null 2>&1 &
+one=$!
+"$RETRYX" --log-format json --log-file "$SHARED" -a 150 -d 0 -- false </dev/null >/dev/null 2>&1 &
+two=$!
+wait "$one" "$two"
+CHECKS=$((CHECKS + 1))
+# shellcheck disable=SC2016
+problems=$("$PY" -c 'import json, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+bad, ends = [], 0
+for n, line in enumerate(lines, 1):
+    try:
+        ends += json.loads(line.decode("utf-8"))["event"] == "end"
+    except ValueError as e:
+        bad.append(f"line {n}: {e}")
+if len(lines) != 2 * (1 + 2 * 150 + 1) or ends != 2:
+    bad.append(f"{len(lines)} lines and {ends} ends, expected {2 * 302} and 2")
+print("; ".join(bad[:5]))' "$SHARED" 2>&1)
+[ -z "$problems" ] || fail "two runs appending at once: $problems"
 
 finish

@@ -217,3 +217,15 @@ TEST_CASE("delay_range per jitter mode") {
   CHECK(delay_range(p, 1).low == 9s);
   CHECK(delay_range(p, 1).high == 11s);
 }
+
+TEST_CASE("a zero base delay stays zero for every k - no NaN reaches the cap") {
+  for (BackoffKind kind : {BackoffKind::exponential, BackoffKind::linear, BackoffKind::fibonacci,
+                           BackoffKind::fixed, BackoffKind::decorrelated}) {
+    auto p = policy(kind, 0s, 60s);
+    p.multiplier = 1e20;
+    CAPTURE(name(kind));
+    for (std::uint64_t k : {std::uint64_t{1}, std::uint64_t{17}, std::uint64_t{1025}, std::uint64_t{1477},
+                            std::uint64_t{1} << 40})
+      CHECK(nominal_delay(p, k) == 0s);
+  }
+}

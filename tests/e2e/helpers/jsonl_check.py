@@ -9,9 +9,9 @@ check: every line is valid UTF-8 and one JSON object; "ts" is RFC 3339 UTC
 with milliseconds and "Z"; "event" is one of the spec's; each event has
 exactly the spec's fields, of the spec's types ("delay_ms" only when the
 outcome is "retry", "error" only when the command could not be started);
-the log starts with "start" and ends with "end", attempts are numbered
-1, 2, ... and each "attempt_start" is followed by its "attempt" event, and
-"end" counts them. Prints one line per problem; exits 1 if there is any.
+the log starts with "start" and ends with "end" (circuit-breaker notices
+aside), attempts are numbered 1, 2, ... and each "attempt_start" is
+followed by its "attempt" event, and "end" counts them. Prints one line per problem; exits 1 if there is any.
 
 eval: prints repr(EXPRESSION), evaluated with `ev` the list of events (dicts)
 and `raw` the list of lines (bytes).
@@ -141,6 +141,10 @@ def check_event(e):
         if e.get("hook") not in ("on-retry", "on-giveup"):
             out.append(f"hook {e.get('hook')!r}")
         termination()
+    elif kind == "circuit":  # a notice of the circuit breaker (man page, JSON LOG)
+        exactly({"message"})
+        if not isinstance(e.get("message"), str) or not e["message"]:
+            out.append(f"message {e.get('message')!r}")
     elif kind == "end":
         exactly({"outcome", "attempts", "elapsed_ms", "exit_status"})
         if e.get("outcome") not in END_OUTCOMES:
@@ -155,6 +159,7 @@ def check_event(e):
 
 def check_sequence(events):
     out = []
+    events = [e for e in events if e.get("event") != "circuit"]  # notices may come before start, after end
     if not events:
         return out
     kinds = [e.get("event") for e in events]
