@@ -88,7 +88,13 @@ class AttemptLoop {
 
     AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}},
                                   deadline_binds);
-    runner_.release_output(record.outcome == AttemptOutcome::success);
+    if (auto signal = runner_.release_output(record.outcome == AttemptOutcome::success);
+        signal && record.outcome != AttemptOutcome::interrupted) {
+      record.result.interrupted_by = signal;
+      record.outcome = AttemptOutcome::interrupted;
+      record.reason = fmt::format("retryx received {}", signal_name(*signal));
+      record.delay.reset();
+    }
     return record;
   }
 

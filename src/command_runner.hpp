@@ -36,8 +36,9 @@ class CommandRunner {
   // forwarded and the result says so (interrupted_by).
   virtual AttemptResult run(const AttemptRequest& request) = 0;
   // --hold-stdout: the last attempt's stdout goes to stdout if it succeeded,
-  // to stderr if not. Called once after every attempt.
-  virtual void release_output(bool /*succeeded*/) {}
+  // to stderr if not. Called once after every attempt. Returns the signal
+  // (INT, TERM, HUP, QUIT) that interrupted the writing, if any.
+  virtual std::optional<int> release_output(bool /*succeeded*/) { return std::nullopt; }
 };
 
 // Time: the loop sleeps its delays here and reads the monotonic clock here,

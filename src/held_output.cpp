@@ -73,23 +73,82 @@ bool HeldOutput::to_file(std::string_view data) {
   return false;
 }
 
-bool HeldOutput::release(int fd) {
+bool HeldOutput::release(const std::function<bool(std::string_view)>& sink) {
   bool ok = true;
   if (file_ >= 0) {
     ::lseek(file_, 0, SEEK_SET);
     std::vector<char> buffer(1 << 16);
     ssize_t n = 0;
     while (ok && ((n = ::read(file_, buffer.data(), buffer.size())) > 0 || (n < 0 && errno == EINTR)))
-      if (n > 0) ok = write_blocking(fd, std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+      if (n > 0) ok = sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     ::close(file_);
     file_ = -1;
   }
-  ok = ok && write_blocking(fd, memory_);
+  ok = ok && (memory_.empty() || sink(memory_));
   memory_.clear();
   file_failed_ = false;
   file_size_ = 0;
   size_ = 0;
   return ok;
+}
+
+bool HeldOutput::release(int fd) {
+  return release([fd](std::string_view chunk) { return write_blocking(fd, chunk); });
+}
+
+OutputWriter::OutputWriter(std::function<void()> wake) : wake_(std::move(wake)), thread_([this] { run(); }) {}
+
+OutputWriter::~OutputWriter() {
+  std::unique_lock lock(mutex_);
+  stop_ = true;
+  const bool stuck = queued_ > 0;
+  wake_ = nullptr;
+  lock.unlock();
+  ready_.notify_all();
+  if (stuck) thread_.detach();
+  else thread_.join();
+}
+
+void OutputWriter::push(int fd, std::string_view data) {
+  {
+    std::lock_guard lock(mutex_);
+    if (broken_[fd]) return;
+    queue_.emplace_back(fd, std::string(data));
+    queued_ += data.size();
+  }
+  ready_.notify_one();
+}
+
+bool OutputWriter::has_room() const {
+  std::lock_guard lock(mutex_);
+  return queued_ < bound;
+}
+
+bool OutputWriter::idle() const {
+  std::lock_guard lock(mutex_);
+  return queued_ == 0;
+}
+
+bool OutputWriter::broken(int fd) const {
+  std::lock_guard lock(mutex_);
+  return broken_[fd];
+}
+
+void OutputWriter::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    ready_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopped and nothing left
+    auto [fd, data] = std::move(queue_.front());
+    queue_.pop_front();
+    const bool skip = broken_[fd];
+    lock.unlock();
+    const bool ok = skip || write_blocking(fd, data);
+    lock.lock();
+    queued_ -= data.size();
+    if (!ok) broken_[fd] = true;
+    if (wake_) wake_();
+  }
 }
 
 }  // namespace retryx

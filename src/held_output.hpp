@@ -2,8 +2,13 @@
 // --hold-stdout: one attempt's stdout, held in memory up to a bound and in
 // an unlinked temporary file beyond it, then written out in one piece: to
 // stdout when the attempt succeeded, to stderr when it did not.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace retryx {
 
@@ -19,8 +24,10 @@ class HeldOutput {
   // Never fails: if the temporary file cannot be made or written, the rest
   // is kept in memory (nothing is lost; the bound is given up instead).
   void append(std::string_view data);
-  // Writes everything held to fd, then forgets it. Returns false when fd's
-  // reader has gone (EPIPE).
+  // Hands everything held to sink in order, then forgets it. sink returns
+  // false to stop (its reader went away, or retryx was interrupted).
+  bool release(const std::function<bool(std::string_view)>& sink);
+  // The same, written to fd (blocking). False when fd's reader has gone.
   bool release(int fd);
   std::size_t size() const { return size_; }
 
@@ -36,6 +43,43 @@ class HeldOutput {
 // An unlinked temporary file in $TMPDIR (or /tmp), close-on-exec: its
 // descriptor, or -1 with errno set.
 int make_temp_file(const char* stem);
+
+// Writes the attempt's captured output to retryx's stdout and stderr from
+// a thread of its own, in the order it was pushed, so that a reader of
+// retryx's stdout that stalls never stops the event loop: timeouts and
+// signals keep working. The caller reads the attempt's pipes only while
+// has_room(), so a stalled reader still holds the attempt back, as it would
+// without retryx, and memory stays bounded.
+class OutputWriter {
+ public:
+  static constexpr std::size_t bound = 4 << 20;
+
+  // wake is called from the writer thread after each write (to let the
+  // event loop resume reading, or see that it is idle or broken).
+  explicit OutputWriter(std::function<void()> wake);
+  // Joins the thread; one stuck in a write is left behind (retryx is
+  // leaving anyway).
+  ~OutputWriter();
+  OutputWriter(const OutputWriter&) = delete;
+  OutputWriter& operator=(const OutputWriter&) = delete;
+
+  void push(int fd, std::string_view data);
+  bool has_room() const;
+  bool idle() const;
+  // A write to fd failed (its reader went away); later data for it is dropped.
+  bool broken(int fd) const;
+
+ private:
+  void run();
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::pair<int, std::string>> queue_;
+  std::size_t queued_ = 0;  // bytes pushed and not yet written
+  bool stop_ = false;
+  bool broken_[3] = {false, false, false};
+  std::function<void()> wake_;
+  std::thread thread_;
+};
 
 // Writes all of data to fd, blocking: retries after EINTR and short writes,
 // and waits out EAGAIN (a stdout someone else made non-blocking). Returns

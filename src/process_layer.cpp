@@ -289,6 +289,7 @@ struct Stream {
   LineSplitter lines;
   std::vector<char> buffer = std::vector<char>(1 << 16);
   bool open = true;
+  bool paused = false;  // not read while the writer's queue is full
   explicit Stream(asio::io_context& io, int fd, int target_fd, bool hold_it)
       : pipe(io, fd), target(target_fd), hold(hold_it) {}
 };
@@ -323,6 +324,8 @@ struct ProcessLayer::Impl {
   asio::steady_timer kill_timer{io};
   asio::steady_timer check_timer{io};
   asio::steady_timer sleep_timer{io};
+  // After io, so that it stops before io goes away.
+  std::optional<OutputWriter> writer;
   struct sigaction saved[std::size(own_dispositions)] {};
   std::vector<int> handled_signals;
   sigset_t inherited_mask{};
@@ -336,6 +339,7 @@ struct ProcessLayer::Impl {
 
   Impl(const ProcessPolicy& p, const OutputPatterns& o) : policy(p), patterns(o) {
     if (patterns.any()) watch.emplace(patterns);
+    if (capture) writer.emplace([this] { asio::post(io, [this] { writer_progress(); }); });
     if (policy.hold_stdout) check_temp_dir("--hold-stdout");
     ::sigprocmask(SIG_SETMASK, nullptr, &inherited_mask);
     for (std::size_t i = 0; i < std::size(own_dispositions); ++i)
@@ -537,15 +541,10 @@ struct ProcessLayer::Impl {
   // --- Output capture -----------------------------------------------------
 
   // Handles bytes the attempt wrote on one stream: on to retryx's stream
-  // (or held), then to the line matcher.
+  // (through the writer thread) or held, then to the line matcher.
   void forward(Stream& stream, std::string_view data) {
-    if (stream.hold) {
-      held->append(data);
-    } else if (!write_blocking(stream.target, data)) {
-      // retryx's reader went away (| head -1): close the attempt's pipe so
-      // that it sees the broken pipe itself, as it would without retryx.
-      close_stream(stream);
-    }
+    if (stream.hold) held->append(data);
+    else writer->push(stream.target, data);
     if (watch) stream.lines.feed(data, *watch);
   }
 
@@ -556,8 +555,53 @@ struct ProcessLayer::Impl {
         if (ec != asio::error::operation_aborted) close_stream(stream);
         return;
       }
+      if (!writer->has_room()) {
+        stream.paused = true;  // writer_progress resumes it
+        return;
+      }
       read_stream(stream);
     });
+  }
+
+  // The writer thread wrote something: resume paused streams, and close the
+  // attempt's stdout pipe when retryx's stdout reader went away (| head -1),
+  // so that the attempt sees the broken pipe itself, as without retryx.
+  void writer_progress() {
+    for (auto* stream : {&out, &err}) {
+      if (!*stream || !(*stream)->open) continue;
+      Stream& s = **stream;
+      if (!s.hold && writer->broken(s.target)) {
+        close_stream(s);
+      } else if (s.paused && writer->has_room()) {
+        s.paused = false;
+        read_stream(s);
+      }
+    }
+  }
+
+  // Runs the event loop until done(). Once retryx is interrupted, the
+  // writer gets one second more: enough to flush to a reader that reads,
+  // while a stalled one cannot keep retryx from ending. False: gave up.
+  bool wait_writer(const std::function<bool()>& done) {
+    std::optional<asio::steady_timer> grace;
+    bool expired = false;
+    while (!done() && !expired) {
+      if (interrupted && !grace) {
+        grace.emplace(io, std::chrono::seconds(1));
+        grace->async_wait([&expired](const bp::error_code& ec) { expired = !ec; });
+      }
+      io.run_one();
+    }
+    if (grace) {
+      grace->cancel();
+      io.poll();
+    }
+    return done();
+  }
+
+  // The attempt's output written out before retryx goes on.
+  void wait_for_writer() {
+    if (writer) wait_writer([this] { return writer->idle(); });
   }
 
   void close_stream(Stream& stream) {
@@ -572,6 +616,7 @@ struct ProcessLayer::Impl {
   // there will be, unless a process that escaped the group holds it open.
   void drain(Stream& stream) {
     if (!stream.open) return;
+    stream.paused = false;  // read here, not resumed by writer_progress
     stream.pipe.cancel();
     io.poll();
     while (stream.open) {
@@ -606,6 +651,8 @@ struct ProcessLayer::Impl {
       if (*stream) drain(**stream);
     out.reset();
     err.reset();
+    // The attempt's output before retryx's line about it.
+    wait_for_writer();
   }
 
   // --- Spawning -----------------------------------------------------------
@@ -717,10 +764,16 @@ struct ProcessLayer::Impl {
     return result;
   }
 
-  void release_output(bool succeeded) {
-    if (!held) return;
-    held->release(succeeded ? STDOUT_FILENO : STDERR_FILENO);
+  std::optional<int> release_output(bool succeeded) {
+    if (!held) return std::nullopt;
+    const int fd = succeeded ? STDOUT_FILENO : STDERR_FILENO;
+    held->release([&](std::string_view chunk) {
+      writer->push(fd, chunk);
+      return wait_writer([this] { return writer->has_room(); }) && !writer->broken(fd);
+    });
+    wait_for_writer();
     held.reset();
+    return interrupted;
   }
 
   std::optional<int> sleep(Duration delay) {
@@ -753,7 +806,7 @@ ProcessLayer::ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& pa
 ProcessLayer::~ProcessLayer() = default;
 
 AttemptResult ProcessLayer::run(const AttemptRequest& request) { return impl_->run(request); }
-void ProcessLayer::release_output(bool succeeded) { impl_->release_output(succeeded); }
+std::optional<int> ProcessLayer::release_output(bool succeeded) { return impl_->release_output(succeeded); }
 std::optional<int> ProcessLayer::sleep(Duration delay) { return impl_->sleep(delay); }
 Duration ProcessLayer::now() { return std::chrono::duration_cast<Duration>(Clock::now().time_since_epoch()); }
 

@@ -44,7 +44,7 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   // Looks the command up as execvp does (PATH, a name with '/' as is, a file
   // without "#!" run by /bin/sh) and runs it to its end.
   AttemptResult run(const AttemptRequest& request) override;
-  void release_output(bool succeeded) override;
+  std::optional<int> release_output(bool succeeded) override;
   std::optional<int> sleep(Duration delay) override;
   Duration now() override;
 
