@@ -708,7 +708,10 @@ struct ProcessLayer::Impl {
     ChildEnv env(request.environment);
     const bool owns_tty = !policy.foreground && tty >= 0 && ::tcgetpgrp(tty) == ::getpgrp();
     const int child_stdin = stdin_for(request);
-    const auto [child_stdout, child_stderr] = capture && !request.is_hook ? open_capture() : std::pair{-1, -1};
+    auto [child_stdout, child_stderr] = capture && !request.is_hook ? open_capture() : std::pair{-1, -1};
+    // Under -O only the attempt that succeeds writes to stdout: a hook's
+    // stdout goes to stderr.
+    if (request.is_hook && policy.hold_stdout) child_stdout = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
     const ChildSetup setup{keep_fds, saved, handled_signals, inherited_mask, self, !policy.foreground,
                            owns_tty ? tty : -1, child_stdin, child_stdout, child_stderr, env.listen_pid()};
 

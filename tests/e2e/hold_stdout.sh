@@ -141,4 +141,10 @@ wait "$bg"
 status=$? err=$(cat "$WORK/stall-err")
 expect_status 143 "-O, stalled reader: retryx dies by the TERM it received"
 
+# Hooks under -O write their stdout to stderr: stdout stays one clean copy.
+run -O -a 2 -d 0 --on-retry 'echo hook-out' --on-giveup 'echo giveup-out' -- sh -c 'echo attempt-out; exit 1'
+expect_eq "$out" "" "-O: hooks' stdout does not reach stdout"
+expect_contains "$err" "hook-out" "-O: the on-retry hook's stdout is on stderr"
+expect_contains "$err" "giveup-out" "-O: the on-giveup hook's stdout is on stderr"
+
 finish
