@@ -1,18 +1,28 @@
 #include "attempt_log.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <fmt/format.h>
 #include <unistd.h>
 
 namespace retryx {
 
-void write_all(int fd, std::string_view text) {
+bool write_all(int fd, std::string_view text) {
   while (!text.empty()) {
     const ssize_t n = ::write(fd, text.data(), text.size());
     if (n < 0 && errno == EINTR) continue;  // signal handlers run without SA_RESTART
-    if (n <= 0) return;
+    if (n <= 0) return false;
     text.remove_prefix(static_cast<std::size_t>(n));
   }
+  return true;
+}
+
+void LogWriter::write(std::string_view text) {
+  if (write_all(fd_, text) || failed_) return;
+  failed_ = true;
+  if (fd_ != STDERR_FILENO)
+    write_all(STDERR_FILENO, fmt::format("retryx: error: cannot write the attempt log {}: {}\n", name_,
+                                         std::strerror(errno)));
 }
 
 std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> max) {
@@ -21,12 +31,12 @@ std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> ma
 
 void TextLog::line(const std::string& text, Tone tone) {
   if (!color_ || tone == Tone::plain) {
-    write_all(fd_, "retryx: " + text + "\n");
+    out_.write("retryx: " + text + "\n");
     return;
   }
   // SGR: 32 green, 33 yellow, 31 red; 1 bold for the prefix.
   const char* sgr = tone == Tone::good ? "32" : tone == Tone::warn ? "33" : "31";
-  write_all(fd_, fmt::format("\x1b[1mretryx:\x1b[0m \x1b[{}m{}\x1b[0m\n", sgr, text));
+  out_.write(fmt::format("\x1b[1mretryx:\x1b[0m \x1b[{}m{}\x1b[0m\n", sgr, text));
 }
 
 void TextLog::run_started(const Policy& policy, const Command&) {

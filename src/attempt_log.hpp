@@ -3,6 +3,7 @@
 // class logs nothing (-q); TextLog writes one "retryx: " line per event.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,24 @@ class AttemptLog {
   virtual void notice(std::string_view /*message*/) {}
 };
 
+// Writes all of text to fd, retrying after EINTR and short writes. Returns
+// false (errno set) on an error; the log never changes what retryx does.
+bool write_all(int fd, std::string_view text);
+
+// Writes log lines to fd; the first failure (a full disk, /dev/full) is
+// reported once on stderr, when fd is not stderr itself.
+class LogWriter {
+ public:
+  // name: what the error message calls it (the --log-file path).
+  explicit LogWriter(int fd, std::string name = "") : fd_(fd), name_(std::move(name)) {}
+  void write(std::string_view text);
+
+ private:
+  int fd_;
+  std::string name_;
+  bool failed_ = false;
+};
+
 // The text log. Normal verbosity: a line per failed attempt (its cause, its
 // duration and the next delay or why there is none) and a last line saying
 // why retryx stopped; a success at the first attempt is silent, as cron
@@ -31,8 +50,8 @@ class AttemptLog {
 class TextLog final : public AttemptLog {
  public:
   // color: ANSI colours (green success, yellow retried failure, red stop).
-  TextLog(int fd, Verbosity verbosity, bool color = false)
-      : fd_(fd), verbose_(verbosity == Verbosity::verbose), color_(color) {}
+  TextLog(int fd, Verbosity verbosity, bool color = false, std::string name = "")
+      : out_(fd, std::move(name)), verbose_(verbosity == Verbosity::verbose), color_(color) {}
   void run_started(const Policy& policy, const Command& command) override;
   void splay(Duration delay) override;
   void attempt_started(std::uint64_t attempt, std::optional<std::uint64_t> max, int pid) override;
@@ -44,7 +63,7 @@ class TextLog final : public AttemptLog {
  private:
   enum class Tone { plain, good, warn, bad };
   void line(const std::string& text, Tone tone = Tone::plain);
-  int fd_;
+  LogWriter out_;
   bool verbose_;
   bool color_;
 };
@@ -70,8 +89,5 @@ class LogFanout final : public AttemptLog {
 // "attempt 2/5", or "attempt 2" with no limit.
 std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> max);
 
-// Writes all of text to fd, retrying after EINTR and short writes. Errors
-// are ignored: the log never changes what retryx does.
-void write_all(int fd, std::string_view text);
 
 }  // namespace retryx

@@ -106,7 +106,7 @@ JsonObject& add_end_fields(JsonObject& o, const RunSummary& s) {
       .field("exit_status", s.exit_status);
 }
 
-void JsonLog::emit(const JsonObject& object) { write_all(fd_, object.str() + "\n"); }
+void JsonLog::emit(const JsonObject& object) { out_.write(object.str() + "\n"); }
 
 void JsonLog::run_started(const Policy& policy, const Command& command) {
   JsonObject o = event("start");

@@ -19,7 +19,7 @@ namespace retryx {
 class JsonLog final : public AttemptLog {
  public:
   // Every event is written whatever the verbosity: consumers filter.
-  explicit JsonLog(int fd) : fd_(fd) {}
+  explicit JsonLog(int fd, std::string name = "") : out_(fd, std::move(name)) {}
   void run_started(const Policy& policy, const Command& command) override;
   void attempt_started(std::uint64_t attempt, std::optional<std::uint64_t> max, int pid) override;
   void attempt_ended(const AttemptRecord& record) override;
@@ -29,7 +29,7 @@ class JsonLog final : public AttemptLog {
 
  private:
   void emit(const JsonObject& event);
-  int fd_;
+  LogWriter out_;
 };
 
 // The pieces the report shares with the log: an "attempt" event's fields

@@ -11,6 +11,8 @@ template <class... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;  // clang before 17 needs the guide
 }  // namespace
 
 int shell_status(const Termination& how) {

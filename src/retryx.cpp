@@ -48,8 +48,9 @@ bool use_color(const LogPolicy& log, int fd) {
 
 std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd) {
   if (policy.verbosity == Verbosity::quiet) return std::make_unique<AttemptLog>();
-  if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(fd);
-  return std::make_unique<TextLog>(fd, policy.verbosity, use_color(policy.log, fd));
+  const std::string name = policy.log.file.value_or("");
+  if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(fd, name);
+  return std::make_unique<TextLog>(fd, policy.verbosity, use_color(policy.log, fd), name);
 }
 
 // An open circuit: nothing runs; the log (a circuit notice, then the end)

@@ -158,7 +158,10 @@ TEST_CASE("on_started gets the pid before the command ends") {
   CHECK(seen == r.pid);
 }
 
-TEST_CASE("waiting does not poll: a 1 s child or sleep costs a handful of wake-ups") {
+// Label "resource" (CTest, through the test suite): it measures retryx's own
+// wake-ups, which the sanitizer build (scripts/test) does not hold to.
+TEST_CASE("waiting does not poll: a 1 s child or sleep costs a handful of wake-ups" *
+          doctest::test_suite("resource")) {
   ProcessLayer layer{ProcessPolicy{}, OutputPatterns{}};
   // A polling loop at 10 ms would switch about 100 times a second; waiting
   // on the pidfd or the timer switches a few times. Generous bound.
