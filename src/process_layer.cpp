@@ -265,9 +265,11 @@ int store_stdin() {
       const int file = make_temp_file("retryx-stdin");
       if (file < 0) throw std::runtime_error(temp_dir_error("--stdin replay"));
       ::lseek(fd, 0, SEEK_SET);
-      std::vector<char> copy(memory_bound);
-      const ssize_t kept = ::read(fd, copy.data(), copy.size());
-      write_fully(file, copy.data(), static_cast<std::size_t>(std::max<ssize_t>(kept, 0)));
+      // In small pieces: a buffer of the whole bound would add to the peak.
+      std::vector<char> copy(1 << 16);
+      ssize_t kept;
+      while ((kept = ::read(fd, copy.data(), copy.size())) > 0 || (kept < 0 && errno == EINTR))
+        if (kept > 0) write_fully(file, copy.data(), static_cast<std::size_t>(kept));
       ::close(fd);
       fd = file;
       spilled = true;
