@@ -48,16 +48,16 @@ class AttemptLoop {
 
   RunSummary run() {
     log_.run_started(policy_, command_);
-    if (auto signal = splay()) return interrupted_before_first_attempt(*signal);
+    if (auto signal = splay()) return interrupted(nullptr, *signal);
 
     for (std::uint64_t attempt = 1;; ++attempt) {
       AttemptRecord record = run_attempt(attempt);
       if (record.outcome != AttemptOutcome::retry) return finish(record);
 
       log_.attempt_ended(record);
-      if (auto signal = run_hook("on-retry", policy_.hooks.on_retry, record)) return interrupted(record, *signal);
+      if (auto signal = run_hook("on-retry", policy_.hooks.on_retry, record)) return interrupted(&record, *signal);
       if (deadline_ && sleeper_.now() + *record.delay > *deadline_) return deadline_after_hook(record);
-      if (auto signal = sleeper_.sleep(*record.delay)) return interrupted(record, *signal);
+      if (auto signal = sleeper_.sleep(*record.delay)) return interrupted(&record, *signal);
     }
   }
 
@@ -73,13 +73,7 @@ class AttemptLoop {
 
   // Spawn, wait, classify, and decide: success, retry (with its delay), or stop.
   AttemptRecord run_attempt(std::uint64_t attempt) {
-    std::optional<Duration> limit = policy_.process.timeout;
-    bool deadline_binds = false;
-    if (deadline_) {
-      const Duration remaining = std::max(*deadline_ - sleeper_.now(), Duration(std::chrono::milliseconds(1)));
-      deadline_binds = !limit || remaining < *limit;
-      if (deadline_binds) limit = remaining;
-    }
+    const auto [limit, deadline_binds] = time_limit();
     const AttemptRequest request{command_, child_environment(attempt), limit, false,
                                  [&](int pid) { log_.attempt_started(attempt, policy_.max_attempts, pid); }};
     AttemptResult result = runner_.run(request);
@@ -92,7 +86,7 @@ class AttemptLoop {
         signal && record.outcome != AttemptOutcome::interrupted) {
       record.result.interrupted_by = signal;
       record.outcome = AttemptOutcome::interrupted;
-      record.reason = fmt::format("retryx received {}", signal_name(*signal));
+      record.reason = received(*signal);
       record.delay.reset();
     }
     return record;
@@ -103,7 +97,7 @@ class AttemptLoop {
     const std::uint64_t attempt = record.attempt;
     if (record.result.interrupted_by) {
       record.outcome = AttemptOutcome::interrupted;
-      record.reason = fmt::format("retryx received {}", signal_name(*record.result.interrupted_by));
+      record.reason = received(*record.result.interrupted_by);
       return record;
     }
     if (record.result.timed_out && deadline_binds) {
@@ -135,6 +129,16 @@ class AttemptLoop {
     return record;
   }
 
+  // What bounds the next attempt or hook: --timeout, or what is left of
+  // --max-time when that is shorter (then the deadline "binds").
+  std::pair<std::optional<Duration>, bool> time_limit() const {
+    const std::optional<Duration> timeout = policy_.process.timeout;
+    if (!deadline_) return {timeout, false};
+    const Duration remaining = std::max(*deadline_ - sleeper_.now(), Duration(std::chrono::milliseconds(1)));
+    if (timeout && *timeout <= remaining) return {timeout, false};
+    return {remaining, true};
+  }
+
   // RETRYX_* for an attempt (spec §5); hooks add theirs on top.
   ChildEnvironment child_environment(std::uint64_t attempt) const {
     ChildEnvironment env{
@@ -161,13 +165,7 @@ class AttemptLoop {
     env[4].second = fmt::format("{}", shell_status(record.result.how));
     if (record.delay) env[5].second = fmt::format("{}", to_millis(*record.delay));
     const Command command{"/bin/sh", "-c", *hook};
-    // Bounded by --timeout, and by what is left of --max-time.
-    std::optional<Duration> limit = policy_.process.timeout;
-    if (deadline_) {
-      const Duration remaining = std::max(*deadline_ - sleeper_.now(), Duration(std::chrono::milliseconds(1)));
-      if (!limit || remaining < *limit) limit = remaining;
-    }
-    const AttemptResult result = runner_.run({command, env, limit, true, {}});
+    const AttemptResult result = runner_.run({command, env, time_limit().first, true, {}});
     log_.hook(name, result);
     return result.interrupted_by;
   }
@@ -178,8 +176,7 @@ class AttemptLoop {
                                    record.reason, record.result.interrupted_by);
     if (summary.outcome != RunOutcome::success && summary.outcome != RunOutcome::interrupted) {
       if (auto signal = run_hook("on-giveup", policy_.hooks.on_giveup, record)) {
-        summary = summarize(RunOutcome::interrupted, record.attempt, record.result,
-                            fmt::format("retryx received {}", signal_name(*signal)), signal);
+        summary = summarize(RunOutcome::interrupted, record.attempt, record.result, received(*signal), signal);
       }
     }
     log_.run_ended(summary);
@@ -197,19 +194,16 @@ class AttemptLoop {
     return summary;
   }
 
-  RunSummary interrupted(const AttemptRecord& record, int signal) {
-    RunSummary summary = summarize(RunOutcome::interrupted, record.attempt, record.result,
-                                   fmt::format("retryx received {}", signal_name(signal)), signal);
+  // A signal ended the run after `record`'s attempt, or before any (no record).
+  RunSummary interrupted(const AttemptRecord* record, int signal) {
+    RunSummary summary = record ? summarize(RunOutcome::interrupted, record->attempt, record->result,
+                                            received(signal), signal)
+                                : summarize(RunOutcome::interrupted, 0, std::nullopt, received(signal), signal);
     log_.run_ended(summary);
     return summary;
   }
 
-  RunSummary interrupted_before_first_attempt(int signal) {
-    RunSummary summary = summarize(RunOutcome::interrupted, 0, std::nullopt,
-                                   fmt::format("retryx received {}", signal_name(signal)), signal);
-    log_.run_ended(summary);
-    return summary;
-  }
+  static std::string received(int signal) { return fmt::format("retryx received {}", signal_name(signal)); }
 
   RunSummary summarize(RunOutcome outcome, std::uint64_t attempts, std::optional<AttemptResult> last,
                        std::string reason, std::optional<int> signal) {

@@ -156,12 +156,9 @@ CircuitState read_state(const std::string& path, std::string& problem) {
   return {};
 }
 
-// Written beside the file, then renamed over it; the directory is made if
-// it went missing.
+// Written beside the file, then renamed over it. Always under a Lock, which
+// has made the directory if it went missing.
 std::string write_state(const std::string& path, const CircuitState& state) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ignored;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
   const std::string error = replace_file(path, format_circuit(state), 0644);
   return error.empty() ? "" : fmt::format("cannot write {}: {}", path, error);
 }
