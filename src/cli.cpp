@@ -267,6 +267,28 @@ const OptionSpec* find_spec(const std::string& first_name) {
   return nullptr;
 }
 
+// Our own words for Program_options' errors. Its what() substitutes
+// placeholders such as %original_token% into its message until none is
+// left, so a token that contains one ("--x%original_token%") never ends:
+// found by fuzzing. The option's name is taken without substitution.
+std::string usage_message(const po::error& e) {
+  const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+  const std::string option = named ? named->get_option_name() : "";
+  if (dynamic_cast<const po::unknown_option*>(&e)) return fmt::format("unrecognised option '{}'", option);
+  if (const auto* syntax = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
+    switch (syntax->kind()) {
+      case po::invalid_syntax::missing_parameter:
+        return fmt::format("the required argument for option '{}' is missing", option);
+      case po::invalid_syntax::extra_parameter:
+        return fmt::format("option '{}' does not take any arguments", option);
+      case po::invalid_syntax::empty_adjacent_parameter:
+        return fmt::format("option '{}' needs a value after '='", option);
+      default: break;
+    }
+  }
+  return option.empty() ? std::string("malformed command line") : fmt::format("malformed option '{}'", option);
+}
+
 void read_command_line(int argc, const char* const* argv, Values& values, Command& command) {
   int options_end = argc;
   const int start = command_start(argc, argv, options_end);
@@ -282,7 +304,7 @@ void read_command_line(int argc, const char* const* argv, Values& values, Comman
           .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
           .run();
     } catch (const po::error& e) {
-      throw UsageError(e.what());
+      throw UsageError(usage_message(e));
     }
   }();
 

@@ -210,6 +210,10 @@ TEST_CASE("every bad value is a usage error naming the option and the value") {
       {{"--forever=1", "x"}, "--forever"},
       {{"--attempts"}, "--attempts"},
       {{"--att", "3", "x"}, "--att"},
+      // Found by fuzzing: Program_options' own message looped forever on this.
+      {{"--x%original_token%", "x"}, "unrecognised option '--x%original_token%'"},
+      {{"-%prefix%%original_token%", "x"}, "%prefix%%original_token%"},
+      {{"--forever=%original_token%", "x"}, "--forever"},
   };
   for (const Case& c : cases) {
     std::string args;
