@@ -12,14 +12,16 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <stdexcept>
+#include <variant>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -47,26 +49,6 @@ bool ignored_at_start(int signal) {
   return current.sa_handler == SIG_IGN;
 }
 
-// Descriptors above 2 that retryx inherited open across exec (make's
-// jobserver, "3>file", LISTEN_FDS). Boost.Process closes every descriptor
-// not on its whitelist in the child, so these are whitelisted. Read once at
-// start-up, before retryx opens anything of its own.
-std::vector<int> inherited_descriptors() {
-  std::vector<int> fds;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return fds;
-  const int own = ::dirfd(dir);
-  while (const dirent* entry = ::readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (*end != '\0' || end == entry->d_name || fd <= 2 || fd == own) continue;
-    const int flags = ::fcntl(static_cast<int>(fd), F_GETFD);
-    if (flags >= 0 && !(flags & FD_CLOEXEC)) fds.push_back(static_cast<int>(fd));
-  }
-  ::closedir(dir);
-  return fds;
-}
-
 // Socket activation (sd_listen_fds) checks LISTEN_PID against its own pid:
 // descriptors passed to retryx are meant for the command, so the child's
 // entry names the child. Writes "LISTEN_PID=<pid>" into a 32-byte buffer
@@ -81,9 +63,12 @@ void write_listen_pid(char* entry, pid_t pid) {
   *out = '\0';
 }
 
-// What the child must get back, and how to set it up, between fork and exec.
+// The child's side of a spawn: it runs in the new process between clone
+// and exec, on its own stack but in retryx's memory (CLONE_VM, as
+// posix_spawn), so it must not allocate, lock or return: only system
+// calls, and nothing but `error` is written. Not instrumented by the
+// sanitizers, which cannot follow the stack switch.
 struct ChildSetup {
-  const std::vector<int>& keep_fds;
   const struct sigaction (&saved)[std::size(own_dispositions)];
   const std::vector<int>& handled_signals;
   const sigset_t& inherited_mask;
@@ -94,55 +79,81 @@ struct ChildSetup {
   int stdout_fd;  // dup'ed onto 1; -1: inherit
   int stderr_fd;  // dup'ed onto 2; -1: inherit
   char* listen_pid;  // the child's "LISTEN_PID=" entry to rewrite, or null
-
-  template <class Launcher, class Path, class Argv>
-  bp::error_code on_setup(Launcher& launcher, const Path&, Argv&) {
-    // Boost 1.81's closer also skips the gaps between whitelisted numbers,
-    // so retryx's own descriptors must all be close-on-exec (they are).
-    launcher.fd_whitelist.insert(launcher.fd_whitelist.end(), keep_fds.begin(), keep_fds.end());
-    return {};
-  }
-
-  // In the child. Only async-signal-safe calls: retryx is single-threaded,
-  // but the habit is cheap.
-  template <class Launcher, class Path, class Argv>
-  bp::error_code on_exec_setup(Launcher&, const Path&, Argv&) {
-    if (new_group) {
-      ::setpgid(0, 0);
-      // SIGTTOU is ignored here (inherited from retryx), so a background
-      // group may take the terminal.
-      if (tty >= 0) ::tcsetpgrp(tty, ::getpid());
-    }
-    if (stdin_fd >= 0) ::dup2(stdin_fd, STDIN_FILENO);
-    if (stdout_fd >= 0) ::dup2(stdout_fd, STDOUT_FILENO);
-    if (stderr_fd >= 0) ::dup2(stderr_fd, STDERR_FILENO);
-    if (listen_pid) write_listen_pid(listen_pid, ::getpid());
-    // Die with retryx; if it is already gone, do not run at all.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    // Back to what retryx inherited: dispositions first (retryx's handlers
-    // must not run here once signals are unblocked), then the mask.
-    for (int signal : handled_signals) ::signal(signal, SIG_DFL);
-    for (std::size_t i = 0; i < std::size(own_dispositions); ++i) ::sigaction(own_dispositions[i], &saved[i], nullptr);
-    ::sigprocmask(SIG_SETMASK, &inherited_mask, nullptr);
-    return {};
-  }
-
-  // Boost 1.81 detects these two hooks with one argument too many, so only
-  // variadic ones are called. A failed exec leaves a zombie (upstream #447):
-  // reap it. The failed child calls exit() (upstream #514), flushing stdio
-  // copied from retryx: leave with _exit first.
-  template <class Launcher, class... Rest>
-  void on_error(Launcher& launcher, Rest&&...) {
-    if (launcher.pid > 0)
-      while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
-  }
-  template <class... Args>
-  void on_exec_error(Args&&...) {
-    ::_exit(127);
-  }
 };
+
+struct ExecError {
+  int error;  // errno
+};
+
+struct ChildStart {
+  const ChildSetup& setup;
+  const char* executable;
+  char* const* argv;
+  char* const* envp;
+  int error_fd;  // close-on-exec: the child writes exec's errno here
+};
+
+[[gnu::no_sanitize_address, gnu::no_sanitize_undefined]] int child_main(void* arg) {
+  const auto& start = *static_cast<const ChildStart*>(arg);
+  const ChildSetup& setup = start.setup;
+  if (setup.new_group) {
+    ::setpgid(0, 0);
+    // SIGTTOU is ignored here (inherited from retryx), so a background
+    // group may take the terminal.
+    if (setup.tty >= 0) ::tcsetpgrp(setup.tty, ::getpid());
+  }
+  if (setup.stdin_fd >= 0) ::dup2(setup.stdin_fd, STDIN_FILENO);
+  if (setup.stdout_fd >= 0) ::dup2(setup.stdout_fd, STDOUT_FILENO);
+  if (setup.stderr_fd >= 0) ::dup2(setup.stderr_fd, STDERR_FILENO);
+  // The environment block is retryx's memory too, rebuilt for each attempt.
+  if (setup.listen_pid) write_listen_pid(setup.listen_pid, ::getpid());
+  // Die with retryx; if it is already gone, do not run at all.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != setup.parent) ::_exit(127);
+  // Back to what retryx inherited: dispositions first (retryx's handlers
+  // must not run here once signals are unblocked), then the mask.
+  for (int signal : setup.handled_signals) ::signal(signal, SIG_DFL);
+  for (std::size_t i = 0; i < std::size(own_dispositions); ++i)
+    ::sigaction(own_dispositions[i], &setup.saved[i], nullptr);
+  ::sigprocmask(SIG_SETMASK, &setup.inherited_mask, nullptr);
+  ::execve(start.executable, start.argv, start.envp);
+  const int error = errno;
+  while (::write(start.error_fd, &error, sizeof error) < 0 && errno == EINTR) {
+  }
+  ::_exit(127);
+}
+
+// Starts `executable` in a new process that shares retryx's memory until
+// it execs (CLONE_VM | CLONE_VFORK, what posix_spawn does): no copy of
+// retryx's page tables and no copy-on-write faults afterwards, which a
+// fork costs on every attempt. Every descriptor retryx opens is
+// close-on-exec, so the child gets exactly what retryx inherited plus its
+// 0-2. Exec's error comes back through a close-on-exec pipe rather than
+// the shared memory, so that it also arrives where vfork is emulated by
+// fork (valgrind, qemu-user). Returns the pid, or the errno of the
+// failure with the failed child already reaped.
+std::variant<pid_t, ExecError> spawn_process(const ChildSetup& setup, const char* executable, char* const* argv,
+                                       char* const* envp, void* stack_top) {
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) return ExecError{errno};
+  ChildStart start{setup, executable, argv, envp, error_pipe[1]};
+  const pid_t pid = ::clone(child_main, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  const int clone_error = errno;
+  ::close(error_pipe[1]);
+  if (pid < 0) {
+    ::close(error_pipe[0]);
+    return ExecError{clone_error};
+  }
+  int error = 0;
+  ssize_t n;
+  while ((n = ::read(error_pipe[0], &error, sizeof error)) < 0 && errno == EINTR) {
+  }
+  ::close(error_pipe[0]);
+  if (n != sizeof error) return pid;  // exec'ed: the pipe closed empty
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return ExecError{error};
+}
 
 // Where execvp would find the command, or why it would fail.
 std::variant<std::string, SpawnFailed> resolve(const std::string& name) {
@@ -173,11 +184,11 @@ std::variant<std::string, SpawnFailed> resolve(const std::string& name) {
   return SpawnFailed{127, fmt::format("command not found: {}", name)};
 }
 
-SpawnFailed spawn_failure(const std::string& name, const bp::error_code& ec) {
+SpawnFailed spawn_failure(const std::string& name, int error) {
   // As timeout(1): 127 when there is no such file, 126 for any other reason.
-  if (ec.value() == ENOENT) return {127, fmt::format("command not found: {}", name)};
-  if (ec.value() == EACCES) return {126, fmt::format("permission denied: {}", name)};
-  return {126, fmt::format("cannot run {}: {}", name, std::strerror(ec.value()))};
+  if (error == ENOENT) return {127, fmt::format("command not found: {}", name)};
+  if (error == EACCES) return {126, fmt::format("permission denied: {}", name)};
+  return {126, fmt::format("cannot run {}: {}", name, std::strerror(error))};
 }
 
 Termination decode(int raw_status) {
@@ -282,6 +293,28 @@ int store_stdin() {
 
 }  // namespace
 
+// The stack the child runs on between clone and exec, mapped once. It
+// only holds child_main's frame and the system call wrappers' frames.
+class ChildStack {
+ public:
+  ChildStack() {
+    base_ = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base_ == MAP_FAILED) throw std::runtime_error(fmt::format("cannot map a stack: {}", std::strerror(errno)));
+    // A guard page at the low end: an overflow faults instead of writing
+    // over retryx's memory.
+    ::mprotect(base_, guard, PROT_NONE);
+  }
+  ~ChildStack() { ::munmap(base_, size); }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  void* top() const { return static_cast<char*>(base_) + size; }
+
+ private:
+  static constexpr std::size_t size = 64 << 10;
+  static constexpr std::size_t guard = 4 << 10;
+  void* base_;
+};
+
 // One captured stream of an attempt: the read end of its pipe, where its
 // bytes go, and the lines it has given so far.
 struct Stream {
@@ -307,6 +340,7 @@ struct ProcessLayer::Impl {
     bool signaled = false;
     bool kill_armed = false;
     bool timed_out = false;
+    bool pidfd_wait = false;  // false: reap_leader() waits for it
     int raw_status = 0;
   };
 
@@ -316,7 +350,7 @@ struct ProcessLayer::Impl {
   std::optional<OutputWatch> watch;
   std::optional<Stream> out, err;
   std::optional<HeldOutput> held;
-  const std::vector<int> keep_fds = inherited_descriptors();
+  ChildStack child_stack;
   const pid_t self = ::getpid();
   asio::io_context io;
   asio::signal_set stop_set{io};
@@ -427,6 +461,7 @@ struct ProcessLayer::Impl {
       if (running && !running->leader_done) {
         follow_stop();
         reap_adopted_but_leader();
+        if (!running->pidfd_wait) reap_leader();
       } else {
         reap_adopted();
         if (running) check_group();
@@ -492,6 +527,15 @@ struct ProcessLayer::Impl {
       if (info.si_pid == running->pid) return;  // the leader is next: its wait will see it
       ::waitpid(info.si_pid, nullptr, WNOHANG);
     }
+  }
+
+  // Without a pidfd: the leader's status, if it has ended.
+  void reap_leader() {
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = ::waitpid(running->pid, &status, WNOHANG)) < 0 && errno == EINTR) {
+    }
+    if (reaped == running->pid) leader_finished(status);
   }
 
   // Every child retryx has now is one it adopted (the leader is reaped).
@@ -660,25 +704,19 @@ struct ProcessLayer::Impl {
   // --- Spawning -----------------------------------------------------------
 
   // Starts the command once; ENOEXEC is handed back for the /bin/sh retry.
-  std::optional<bp::process> launch(const std::string& executable, std::vector<const char*>& argv,
-                                    const ChildEnv& env, const ChildSetup& setup, bp::error_code& ec) {
-    // Stdio buffers must be empty at fork, or a failed child could write
-    // them a second time.
-    std::fflush(nullptr);
+  std::variant<pid_t, ExecError> launch(const std::string& executable, std::vector<const char*>& argv,
+                                  const ChildEnv& env, const ChildSetup& setup) {
     // No signal handler of retryx's may run in the child; the child
     // unblocks once its dispositions are back to the inherited ones.
     sigset_t all, previous;
     ::sigfillset(&all);
     ::sigprocmask(SIG_BLOCK, &all, &previous);
-    bp::default_process_launcher launcher;
-    launcher.env = env.get();
     argv.push_back(nullptr);
-    const char** raw_argv = argv.data();
-    bp::process proc = launcher(io.get_executor(), ec, executable, raw_argv, ChildSetup(setup));
+    auto result = spawn_process(setup, executable.c_str(), const_cast<char* const*>(argv.data()),
+                                const_cast<char* const*>(env.get()), child_stack.top());
     argv.pop_back();
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
-    if (ec) return std::nullopt;
-    return proc;
+    return result;
   }
 
   // The descriptor the attempt reads as stdin (-1: retryx's own), opened
@@ -714,33 +752,42 @@ struct ProcessLayer::Impl {
     // Under -O only the attempt that succeeds writes to stdout: a hook's
     // stdout goes to stderr.
     if (request.is_hook && policy.hold_stdout) child_stdout = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
-    const ChildSetup setup{keep_fds, saved, handled_signals, inherited_mask, self, !policy.foreground,
+    const ChildSetup setup{saved, handled_signals, inherited_mask, self, !policy.foreground,
                            owns_tty ? tty : -1, child_stdin, child_stdout, child_stderr, env.listen_pid()};
 
-    bp::error_code ec;
-    std::optional<bp::process> proc = launch(executable, argv, env, setup, ec);
-    if (ec.value() == ENOEXEC) {
+    auto launched = launch(executable, argv, env, setup);
+    if (auto* failed = std::get_if<ExecError>(&launched); failed && failed->error == ENOEXEC) {
       // A file without "#!" is a shell script, as execvp and shells run it.
       std::vector<const char*> sh_argv{"/bin/sh", executable.c_str()};
       sh_argv.insert(sh_argv.end(), argv.begin() + 1, argv.end());
-      ec.clear();
-      proc = launch("/bin/sh", sh_argv, env, setup, ec);
+      launched = launch("/bin/sh", sh_argv, env, setup);
     }
     for (int fd : {child_stdin, child_stdout, child_stderr})
       if (fd >= 0) ::close(fd);
-    if (ec || !proc) {
+    if (const auto* failed = std::get_if<ExecError>(&launched)) {
       finish_capture();
-      return {spawn_failure(name, ec), elapsed(), 0, false, interrupted, {}};
+      return {spawn_failure(name, failed->error), elapsed(), 0, false, interrupted, {}};
     }
     for (auto* stream : {&out, &err})
       if (*stream) read_stream(**stream);
 
-    const int pid = proc->id();
+    const pid_t pid = std::get<pid_t>(launched);
     running = Running{pid, policy.foreground ? 0 : pid, owns_tty};
+    // The leader's end comes through a pidfd. A child that has already
+    // ended is still a zombie here, so the pid cannot have been reused.
+    // Where there is no pidfd_open (Linux < 5.3, valgrind, an old seccomp
+    // profile), the SIGCHLD watch reaps the leader instead.
+    std::optional<bp::process> proc;
+    if (const auto pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); pidfd >= 0) {
+      proc.emplace(io.get_executor(), pid, pidfd);
+      running->pidfd_wait = true;
+      proc->async_wait([this, &proc](const bp::error_code&, int) { leader_finished(proc->native_exit_code()); });
+    } else {
+      reap_leader();  // it may have ended before the watch looked
+    }
     if (owns_tty) ::tcsetpgrp(tty, pid);
     if (request.on_started) request.on_started(pid);
 
-    proc->async_wait([this, &proc](const bp::error_code&, int) { leader_finished(proc->native_exit_code()); });
     if (request.time_limit) {
       limit_timer.expires_after(*request.time_limit);
       limit_timer.async_wait([this](const bp::error_code& e) {
