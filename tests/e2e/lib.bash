@@ -23,6 +23,10 @@ run() {
   err=$(cat "$WORK/err")
 }
 
+# under_valgrind: true when $RETRYX runs under valgrind (the memcheck
+# variant, tests/variants/run_scenario.sh).
+under_valgrind() { [ "${E2E_VARIANT:-}" = memcheck ]; }
+
 fail() {
   FAILURES=$((FAILURES + 1))
   printf 'FAIL: %s\n' "$*" >&2
