@@ -145,9 +145,14 @@ void OutputWriter::run() {
     lock.unlock();
     const bool ok = skip || write_blocking(fd, data);
     lock.lock();
+    const bool had_room = queued_ < bound;
     queued_ -= data.size();
     if (!ok) broken_[fd] = true;
-    if (wake_) wake_();
+    // The loop waits for room, for the queue to empty, or to hear of a
+    // broken reader: waking it after every write would cost a wake-up of
+    // the event loop per 64 KiB.
+    const bool room_again = !had_room && queued_ < bound;
+    if (wake_ && (room_again || queued_ == 0 || !ok)) wake_();
   }
 }
 

@@ -52,10 +52,14 @@ int make_temp_file(const char* stem);
 // without retryx, and memory stays bounded.
 class OutputWriter {
  public:
-  static constexpr std::size_t bound = 4 << 20;
+  // One of the loop's reads (256 KiB) queued while the writer writes the
+  // previous one: enough to keep both busy, and retryx's peak memory does
+  // not grow with the amount of output.
+  static constexpr std::size_t bound = 256 << 10;
 
-  // wake is called from the writer thread after each write (to let the
-  // event loop resume reading, or see that it is idle or broken).
+  // wake is called from the writer thread after a write that made room
+  // again (has_room() turned true), emptied the queue (idle()), or failed
+  // (broken()): what the event loop may be waiting for.
   explicit OutputWriter(std::function<void()> wake);
   // Joins the thread; one stuck in a write is left behind (retryx is
   // leaving anyway).

@@ -10,10 +10,10 @@ OutputWatch::OutputWatch(const OutputPatterns& patterns) {
   if (patterns.stop_if) stop_if_.emplace(*patterns.stop_if);
 }
 
-void OutputWatch::line(std::string_view text) {
-  if (until_ && !matches_.until) matches_.until = until_->search(text);
-  if (retry_if_ && !matches_.retry_if) matches_.retry_if = retry_if_->search(text);
-  if (stop_if_ && !matches_.stop_if) matches_.stop_if = stop_if_->search(text);
+void OutputWatch::lines(std::string_view text) {
+  if (until_ && !matches_.until) matches_.until = until_->search_lines(text);
+  if (retry_if_ && !matches_.retry_if) matches_.retry_if = retry_if_->search_lines(text);
+  if (stop_if_ && !matches_.stop_if) matches_.stop_if = stop_if_->search_lines(text);
 }
 
 bool OutputWatch::done() const {
@@ -34,7 +34,7 @@ void LineSplitter::feed(std::string_view chunk, OutputWatch& watch) {
         partial_.append(chunk.substr(0, take));
         chunk.remove_prefix(take);
         if (partial_.size() == OutputWatch::max_line) {
-          watch.line(partial_);
+          watch.lines(partial_);
           partial_.clear();
         }
       }
@@ -42,17 +42,25 @@ void LineSplitter::feed(std::string_view chunk, OutputWatch& watch) {
     }
     const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(newline) - chunk.data());
     if (partial_.empty()) {
-      // The common case: a whole line inside the chunk, matched in place.
+      // The common case: whole lines inside the chunk, up to its last
+      // newline, matched in place, as many at a time as max_line allows.
+      const std::size_t cut = chunk.rfind('\n', OutputWatch::max_line);
+      if (cut >= end && cut != std::string_view::npos) {
+        watch.lines(chunk.substr(0, cut));
+        chunk.remove_prefix(cut + 1);
+        continue;
+      }
+      // A line longer than max_line: in pieces.
       std::string_view line = chunk.substr(0, end);
       while (line.size() > OutputWatch::max_line) {
-        watch.line(line.substr(0, OutputWatch::max_line));
+        watch.lines(line.substr(0, OutputWatch::max_line));
         line.remove_prefix(OutputWatch::max_line);
       }
-      watch.line(line);
+      watch.lines(line);
     } else {
       feed(chunk.substr(0, end), watch);  // joins partial_, cutting pieces as needed
       // Empty now only if the line's last piece was just matched.
-      if (!partial_.empty()) watch.line(partial_);
+      if (!partial_.empty()) watch.lines(partial_);
       partial_.clear();
     }
     chunk.remove_prefix(end + 1);
@@ -60,7 +68,7 @@ void LineSplitter::feed(std::string_view chunk, OutputWatch& watch) {
 }
 
 void LineSplitter::finish(OutputWatch& watch) {
-  if (!partial_.empty() && !watch.done()) watch.line(partial_);
+  if (!partial_.empty() && !watch.done()) watch.lines(partial_);
   partial_.clear();
 }
 

@@ -21,8 +21,9 @@ class OutputWatch {
   // Throws ValueError for a bad pattern.
   explicit OutputWatch(const OutputPatterns& patterns);
 
-  // One more line (or piece of one) of either stream.
-  void line(std::string_view text);
+  // One or more lines of either stream, joined by '\n' (N lines, N - 1
+  // newlines), at most max_line bytes; or a piece of a longer line.
+  void lines(std::string_view text);
   bool done() const;  // every pattern has matched
   void reset() { matches_ = {}; }  // for the next attempt
   const OutputMatches& matches() const { return matches_; }

@@ -322,7 +322,11 @@ struct Stream {
   int target;  // STDOUT_FILENO or STDERR_FILENO
   bool hold;   // stdout under --hold-stdout
   LineSplitter lines;
-  std::vector<char> buffer = std::vector<char>(1 << 16);
+  // Large reads: the loop's cost is per read (a wake-up, a hand-over to the
+  // writer thread, a regex scan), not per byte. Left uninitialised: memory
+  // is only touched by what the attempt writes.
+  static constexpr std::size_t buffer_size = 256 << 10;
+  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(buffer_size);
   bool open = true;
   bool paused = false;  // not read while the writer's queue is full
   explicit Stream(asio::io_context& io, int fd, int target_fd, bool hold_it)
@@ -595,8 +599,8 @@ struct ProcessLayer::Impl {
   }
 
   void read_stream(Stream& stream) {
-    stream.pipe.async_read_some(asio::buffer(stream.buffer), [this, &stream](const bp::error_code& ec, std::size_t n) {
-      if (n > 0) forward(stream, std::string_view(stream.buffer.data(), n));
+    stream.pipe.async_read_some(asio::buffer(stream.buffer.get(), Stream::buffer_size), [this, &stream](const bp::error_code& ec, std::size_t n) {
+      if (n > 0) forward(stream, std::string_view(stream.buffer.get(), n));
       if (ec || !stream.open) {
         if (ec != asio::error::operation_aborted) close_stream(stream);
         return;
@@ -666,10 +670,10 @@ struct ProcessLayer::Impl {
     stream.pipe.cancel();
     io.poll();
     while (stream.open) {
-      const ssize_t n = ::read(stream.pipe.native_handle(), stream.buffer.data(), stream.buffer.size());
+      const ssize_t n = ::read(stream.pipe.native_handle(), stream.buffer.get(), Stream::buffer_size);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
-      forward(stream, std::string_view(stream.buffer.data(), static_cast<std::size_t>(n)));
+      forward(stream, std::string_view(stream.buffer.get(), static_cast<std::size_t>(n)));
     }
     close_stream(stream);
   }

@@ -17,8 +17,20 @@ class Regex {
   Regex(Regex&&) noexcept;
   Regex& operator=(Regex&&) noexcept;
 
-  // True when the pattern matches anywhere in text.
+  // True when the pattern matches anywhere in text (one line).
   bool search(std::string_view text) const;
+
+  // True when the pattern matches in one of the lines of text: N lines
+  // joined by N - 1 '\n' ("a\n" is "a" and an empty line). Always the same
+  // answer as search() on each line in turn, but one scan for many lines
+  // when the pattern allows it (see can_scan_lines).
+  bool search_lines(std::string_view text) const;
+
+  // Whether search_lines scans many lines at once. False for patterns
+  // whose answer on a line could change when other lines stand beside it
+  // (lookaround, \A \z \Z \G, verbs such as (*COMMIT), option changes to
+  // multi-line mode): those are matched line by line.
+  bool can_scan_lines() const;
 
  private:
   struct Impl;

@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "duration.hpp"
+#include "regex.hpp"
+
+using namespace retryx;
+
+namespace {
+
+// The answer search_lines must give: search on each line alone.
+bool any_line(const Regex& regex, std::string_view text) {
+  while (true) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    if (regex.search(text.substr(0, end))) return true;
+    if (end == text.size()) return false;
+    text.remove_prefix(end + 1);
+  }
+}
+
+// Patterns chosen to differ between "on a line alone" and "with the lines
+// beside it": anchors, \s and classes that take '\n', word boundaries,
+// dot-all, empty matches, lookaround, subject anchors, verbs, options.
+const std::vector<std::string> tricky_patterns = {
+    "ab",         "^ab",          "ab$",          "^$",          "^",          "$",
+    "a\\s*b",     "a[^x]b",       "(?s)a.b",      "\\bab\\b",    "\\B$",       "^\\B",
+    "b\\n?a",     "a\\Rb",        "x*",           "(a|b)+$",     "^(ab|ba)+$", "(?i)AB",
+    "(?<!x)ab",   "ab(?!\\s)",    "(?<=\\n)a",    "\\Aab",       "ab\\z",      "ab\\Z",
+    "(*COMMIT)ab", "a(*SKIP)b|.", "(?-m)^ab$",    "(?^)^a",      "\\Gab",      "(?m)b$",
+    "é",          "\\x{e9}b",     "[[:space:]]a", "\\h*$",       "a\\b",       "^\\s",
+};
+
+std::string random_text(std::mt19937& rng) {
+  static const std::string alphabet[] = {"a", "b", "x", " ", "\n", "\n", "\t", "\xc3\xa9", "\xff", "ab", "ba"};
+  std::uniform_int_distribution<std::size_t> length(0, 24), pick(0, std::size(alphabet) - 1);
+  std::string text;
+  for (std::size_t n = length(rng); n > 0; --n) text += alphabet[pick(rng)];
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("search_lines gives the answer of each line alone - random texts and tricky patterns") {
+  std::mt19937 rng(20261123);
+  for (const auto& pattern : tricky_patterns) {
+    CAPTURE(pattern);
+    const Regex regex(pattern);
+    for (int i = 0; i < 3000; ++i) {
+      const std::string text = random_text(rng);
+      CAPTURE(text);
+      REQUIRE(regex.search_lines(text) == any_line(regex, text));
+    }
+  }
+}
+
+TEST_CASE("search_lines - what lines beside a line must not change") {
+  // Across lines is not a match.
+  CHECK_FALSE(Regex("a\\s*b").search_lines("xa\nbx"));
+  CHECK(Regex("a\\s*b").search_lines("xa\nbx\nab"));
+  CHECK_FALSE(Regex("(?s)a.b").search_lines("a\nb"));
+  // ^ and $ at each line's ends, not only the text's.
+  CHECK(Regex("^two$").search_lines("one\ntwo\nthree"));
+  CHECK(Regex("^$").search_lines("one\n\nthree"));
+  CHECK(Regex("^$").search_lines("one\n"));  // "one" and an empty line
+  CHECK_FALSE(Regex("^$").search_lines("one\ntwo"));
+  // What a line alone would see at its ends.
+  CHECK(Regex("(?<!x)ab").search_lines("x\nab"));
+  CHECK(Regex("ab(?!\\s)").search_lines("ab\nx"));
+  CHECK(Regex("\\Aab").search_lines("x\nab"));
+  CHECK(Regex("ab\\z").search_lines("ab\nx"));
+  CHECK(Regex("(?-m)^ab$").search_lines("x\nab\ny"));
+  CHECK_FALSE(Regex("\\B$").search_lines("a\nb"));
+  // A later line still counts after an earlier candidate failed alone.
+  CHECK(Regex("a\\s+b").search_lines("a\n b\na b"));
+}
+
+TEST_CASE("patterns that could see beside the line are matched line by line") {
+  for (const char* pattern : {"(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "\\Aa", "a\\z", "a\\Z", "\\Ga",
+                              "(*COMMIT)a", "(*CR)a$", "(?m)a$", "(?-m)a$", "(?im:a)", "(?^)a", "(?C1)a"}) {
+    CAPTURE(pattern);
+    CHECK_FALSE(Regex(pattern).can_scan_lines());
+  }
+  for (const char* pattern : {"a", "^a$", "(?i)connection (refused|reset)", "a\\s*b", "(?:ab)+", "(?<name>x)\\k<name>",
+                              "(?s)a.b", "\\bword\\b", "(?|a|b)"}) {
+    CAPTURE(pattern);
+    CHECK(Regex(pattern).can_scan_lines());
+  }
+}
+
+TEST_CASE("a bad pattern is a ValueError with PCRE2's reason") {
+  CHECK_THROWS_AS(Regex("(unclosed"), ValueError);
+  CHECK_THROWS_WITH_AS(Regex("a{2,1}"), doctest::Contains("bad regular expression at offset"), ValueError);
+}
