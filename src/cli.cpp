@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "regex.hpp"
 #include "signal_names.hpp"
@@ -217,8 +218,9 @@ const OptionSpec* find_by_short_name(char name) {
 // curl --max 3" would read --max), so argv is split first, getopt's "+"
 // way: the options end at "--" or at the first word that is neither an
 // option nor an option's value. Returns where the command starts; sets
-// `options_end` to where the options end (before a "--").
-int command_start(int argc, const char* const* argv, int& options_end) {
+// `options_end` to where the options end (before a "--") and adds the
+// options it saw to `used`.
+int command_start(int argc, const char* const* argv, int& options_end, std::set<const OptionSpec*>& used) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view word = argv[i];
     if (word == "--") {
@@ -232,11 +234,13 @@ int command_start(int argc, const char* const* argv, int& options_end) {
     if (word.starts_with("--")) {
       const auto eq = word.find('=');
       const OptionSpec* spec = find_by_long_name(word.substr(2, eq == std::string_view::npos ? eq : eq - 2));
+      if (spec) used.insert(spec);
       if (eq == std::string_view::npos && spec && spec->metavar) ++i;  // the value is the next word
       continue;
     }
     for (std::size_t j = 1; j < word.size(); ++j) {  // a cluster: "-qa3", "-a", "3"
       const OptionSpec* spec = find_by_short_name(word[j]);
+      if (spec) used.insert(spec);
       if (spec && spec->metavar) {
         if (j + 1 == word.size()) ++i;
         break;
@@ -247,16 +251,18 @@ int command_start(int argc, const char* const* argv, int& options_end) {
   return argc;
 }
 
-po::options_description make_description() {
+// Only the options the command line names: describing all fifty to
+// Program_options costs more than the rest of retryx's start-up, and one
+// it was not told of is reported as unrecognised either way.
+po::options_description make_description(const std::set<const OptionSpec*>& used) {
   po::options_description description;
-  for (const OptionGroup& group : option_table())
-    for (const OptionSpec& spec : group.options) {
-      // Every option is a list so that repeating one is allowed and the last
-      // wins (an alias with defaults can then be overridden).
-      auto* semantic = po::value<std::vector<std::string>>();
-      if (!spec.metavar) semantic->zero_tokens();
-      description.add_options()(spec.names, semantic, spec.help);
-    }
+  for (const OptionSpec* spec : used) {
+    // Every option is a list so that repeating one is allowed and the last
+    // wins (an alias with defaults can then be overridden).
+    auto* semantic = po::value<std::vector<std::string>>();
+    if (!spec->metavar) semantic->zero_tokens();
+    description.add_options()(spec->names, semantic, spec->help);
+  }
   return description;
 }
 
@@ -291,10 +297,11 @@ std::string usage_message(const po::error& e) {
 
 void read_command_line(int argc, const char* const* argv, Values& values, Command& command) {
   int options_end = argc;
-  const int start = command_start(argc, argv, options_end);
+  std::set<const OptionSpec*> used;
+  const int start = command_start(argc, argv, options_end, used);
   command.assign(argv + start, argv + argc);
 
-  const po::options_description description = make_description();
+  const po::options_description description = make_description(used);
   po::parsed_options parsed = [&] {
     try {
       return po::command_line_parser(options_end, argv)

@@ -5,7 +5,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <optional>
-#include <iostream>
+#include <cstdio>
+#include <sstream>
 #include <random>
 #include <unistd.h>
 
@@ -71,16 +72,19 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   // argv -> cli -> Policy
   const Invocation invocation = parse_command_line(argc, argv, envp);
   if (std::holds_alternative<ShowHelp>(invocation)) {
-    std::cout << help_text();
+    std::fputs(help_text().c_str(), stdout);
     return 0;
   }
   if (std::holds_alternative<ShowVersion>(invocation)) {
-    std::cout << fmt::format("retryx {}\n", version);
+    fmt::print("retryx {}\n", version);
     return 0;
   }
   const auto& [policy, command, dry_run] = std::get<RunRequest>(invocation);
   if (dry_run) {
-    print_dry_run(policy, command, std::cout);
+    // Not <iostream>: its static initialisation is a tenth of start-up.
+    std::ostringstream out;
+    print_dry_run(policy, command, out);
+    std::fputs(out.str().c_str(), stdout);
     return 0;
   }
 
