@@ -835,7 +835,9 @@ struct ProcessLayer::Impl {
   std::optional<int> sleep(Duration delay) {
     io.restart();
     io.poll();
-    if (interrupted) return interrupted;
+    // No delay (-d 0): no timer to arm and wait for, only the signals
+    // that came meanwhile.
+    if (interrupted || delay <= Duration::zero()) return interrupted;
     sleep_timer.expires_after(delay);
     bool done = false;
     sleep_timer.async_wait([&](const bp::error_code&) { done = true; });
