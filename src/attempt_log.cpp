@@ -59,6 +59,13 @@ std::string what_happened(const AttemptResult& result) {
   return describe(result.how);
 }
 
+// " (why)" when the reason an attempt was retryable says more than the
+// default rule: "(no line matched --until-output)" after an exit code 0.
+std::string why_retryable(const std::string& reason) {
+  if (reason.empty() || reason == "every failure is retried") return "";
+  return " (" + reason + ")";
+}
+
 }  // namespace
 
 void TextLog::attempt_ended(const AttemptRecord& r) {
@@ -70,10 +77,8 @@ void TextLog::attempt_ended(const AttemptRecord& r) {
       if (verbose_) line(fmt::format("{} succeeded after {}: {}", label, took, what), Tone::good);
       break;
     case AttemptOutcome::retry:
-      // The reason only when it says more than the default rule.
       line(fmt::format("{} failed after {}: {}; retrying in {}{}", label, took, what,
-                       format_duration(r.delay.value_or(Duration::zero())),
-                       r.reason == "every failure is retried" ? "" : " (" + r.reason + ")"),
+                       format_duration(r.delay.value_or(Duration::zero())), why_retryable(r.reason)),
            Tone::warn);
       break;
     case AttemptOutcome::fatal:
@@ -81,7 +86,8 @@ void TextLog::attempt_ended(const AttemptRecord& r) {
       line(fmt::format("{} failed after {}: {}; not retrying: {}", label, took, what, r.reason), Tone::bad);
       break;
     case AttemptOutcome::exhausted:
-      line(fmt::format("{} failed after {}: {}; no attempts left", label, took, what), Tone::bad);
+      line(fmt::format("{} failed after {}: {}{}; no attempts left", label, took, what, why_retryable(r.retry_reason)),
+           Tone::bad);
       break;
     case AttemptOutcome::interrupted:
       line(fmt::format("{} interrupted after {}: {}", label, took, what), Tone::bad);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <utility>
 
 #include "backoff.hpp"
 #include "classify.hpp"
@@ -80,7 +81,7 @@ class AttemptLoop {
     status_before_last_ = previous_status_;
     previous_status_ = shell_status(result.how);
 
-    AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}},
+    AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}, {}},
                                   deadline_binds);
     if (auto signal = runner_.release_output(record.outcome == AttemptOutcome::success);
         signal && record.outcome != AttemptOutcome::interrupted) {
@@ -113,7 +114,7 @@ class AttemptLoop {
 
     if (policy_.max_attempts && attempt >= *policy_.max_attempts) {
       record.outcome = AttemptOutcome::exhausted;
-      record.reason = fmt::format("attempt limit {} reached", *policy_.max_attempts);
+      record.retry_reason = std::exchange(record.reason, fmt::format("attempt limit {} reached", *policy_.max_attempts));
       return record;
     }
     if (policy_.reset_after && record.result.duration >= *policy_.reset_after) backoff_.restart();

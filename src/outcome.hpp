@@ -65,6 +65,9 @@ struct AttemptRecord {
   AttemptOutcome outcome;
   std::string reason;             // the rule that decided, in words
   std::optional<Duration> delay;  // the delay before the next attempt, for retry
+  // exhausted: why the attempt was a failure worth retrying (reason says
+  // the attempt limit), e.g. "no line matched --until-output".
+  std::string retry_reason;
 };
 
 // Why the whole run stopped.

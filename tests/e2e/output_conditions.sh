@@ -23,6 +23,9 @@ run --until-output '^READY$' -a 3 -d 0 -- sh -c "$(ready_on never 1)"
 expect_status 1 "--until-output, no line: exit 0 is not a success (exits 1)"
 expect_eq "$(failed_lines)" 3 "--until-output, no line: every attempt retried"
 expect_contains "$err" "no line matched --until-output" "--until-output, no line: the reason"
+expect_contains "$err" "attempt 3/3 failed after" "--until-output, no line: the last attempt's line"
+expect_eq "$(count_lines "$err" '^retryx: attempt 3/3 failed after [^:]*: exit code 0 (no line matched --until-output); no attempts left$')" 1 \
+  "--until-output, no line: the last attempt's line says why an exit code 0 failed"
 
 run --until-output '^READY$' -a 3 -d 0 -- sh -c "$(ready_on 2 1)"
 expect_status 0 "--until-output on stdout"
