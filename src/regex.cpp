@@ -2,7 +2,6 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <fmt/format.h>
 #include <pcre2.h>
@@ -18,13 +17,18 @@ namespace {
 // next. Found anywhere in the pattern text (even where escaped or quoted:
 // a false alarm only costs speed), they keep matching line by line.
 bool depends_on_context(std::string_view pattern) {
-  static constexpr std::array<std::string_view, 13> tokens = {
+  static constexpr std::string_view tokens[] = {
       "\\A", "\\z", "\\Z", "\\G",       // anchored to the subject, not the line
       "(?=", "(?!", "(?<=", "(?<!",     // lookaround sees the next or previous line
       "(?*", "(?<*",                    // non-atomic lookaround
       "(*",                             // verbs ((*COMMIT), (*SKIP)), newline conventions
       "(?C",                            // callouts
       "(?^",                            // unsets multi-line mode
+      // What cannot give back a '\n' it took, so that the scan fails where
+      // the line alone matches: atomic groups, possessive quantifiers, and
+      // \R and \X (atomic in PCRE2: "\r\n" is one of either).
+      "(?>", "*+", "++", "?+", "}+", "\\R", "\\X",
+      "\\K",                            // the reported start is not where the match began
   };
   for (const auto& token : tokens)
     if (pattern.find(token) != std::string_view::npos) return true;

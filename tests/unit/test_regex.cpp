@@ -31,10 +31,13 @@ const std::vector<std::string> tricky_patterns = {
     "(?<!x)ab",   "ab(?!\\s)",    "(?<=\\n)a",    "\\Aab",       "ab\\z",      "ab\\Z",
     "(*COMMIT)ab", "a(*SKIP)b|.", "(?-m)^ab$",    "(?^)^a",      "\\Gab",      "(?m)b$",
     "é",          "\\x{e9}b",     "[[:space:]]a", "\\h*$",       "a\\b",       "^\\s",
+    // Found by review: what cannot give back a '\n' it took, and \K.
+    "^ab\\R?$",   "a\\R$",        "a\\X$",        "a\\s*+$",     "a\\s++$",     "(?>a\\s*)$",
+    "a[^x]*+$",   "a\\s{0,5}+$",  "a\\n?+$",      "(?|a\\s++)$", "a:\\s*\\K\\w*", "a\\s*\\K(b|$)",
 };
 
 std::string random_text(std::mt19937& rng) {
-  static const std::string alphabet[] = {"a", "b", "x", " ", "\n", "\n", "\t", "\xc3\xa9", "\xff", "ab", "ba"};
+  static const std::string alphabet[] = {"a", "b", "x", " ", "\n", "\n", "\t", "\r", "\r\n", ":", "\xc3\xa9", "\xff", "ab", "ba"};
   std::uniform_int_distribution<std::size_t> length(0, 24), pick(0, std::size(alphabet) - 1);
   std::string text;
   for (std::size_t n = length(rng); n > 0; --n) text += alphabet[pick(rng)];
@@ -75,11 +78,16 @@ TEST_CASE("search_lines - what lines beside a line must not change") {
   CHECK_FALSE(Regex("\\B$").search_lines("a\nb"));
   // A later line still counts after an earlier candidate failed alone.
   CHECK(Regex("a\\s+b").search_lines("a\n b\na b"));
+  // CRLF output: \R and possessive quantifiers must not take the '\n'.
+  CHECK(Regex("^OK\\R?$").search_lines("OK\r\nnext"));
+  CHECK(Regex("done\\s*+$").search_lines("done \nx"));
+  CHECK(Regex("error:\\s*\\K\\w*").search_lines("error:\nok"));
 }
 
 TEST_CASE("patterns that could see beside the line are matched line by line") {
   for (const char* pattern : {"(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "\\Aa", "a\\z", "a\\Z", "\\Ga",
-                              "(*COMMIT)a", "(*CR)a$", "(?m)a$", "(?-m)a$", "(?im:a)", "(?^)a", "(?C1)a"}) {
+                              "(*COMMIT)a", "(*CR)a$", "(?m)a$", "(?-m)a$", "(?im:a)", "(?^)a", "(?C1)a",
+                              "(?>a\\s*)$", "a\\s*+$", "a\\s++$", "a\\n?+$", "a\\s{0,5}+$", "a\\R$", "a\\X$", "a\\Kb"}) {
     CAPTURE(pattern);
     CHECK_FALSE(Regex(pattern).can_scan_lines());
   }
