@@ -769,6 +769,8 @@ struct ProcessLayer::Impl {
     for (int fd : {child_stdin, child_stdout, child_stderr})
       if (fd >= 0) ::close(fd);
     if (const auto* failed = std::get_if<ExecError>(&launched)) {
+      // The child took the terminal for its group before its exec failed.
+      if (owns_tty && ::tcgetpgrp(tty) != ::getpgrp()) ::tcsetpgrp(tty, ::getpgrp());
       finish_capture();
       return {spawn_failure(name, failed->error), elapsed(), 0, false, interrupted, {}};
     }

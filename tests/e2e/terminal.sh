@@ -62,6 +62,20 @@ read -r _ _ sh_pgid sh_tpgid < <(printf '%s\n' "$out" | grep '^prompt')
 expect_eq "$sh_tpgid" "$sh_pgid" "after Ctrl-C at a terminal: the shell's group has the terminal again"
 expect_contains "$out" "after [line]" "after Ctrl-C at a terminal: the shell reads it"
 
+# ... and after an attempt whose exec failed: the child had taken the
+# terminal for its group just before (found by review).
+printf '#!/nonexistent/interpreter\n' >"$WORK/bad-interpreter"
+chmod +x "$WORK/bad-interpreter"
+# shellcheck disable=SC2016
+failed_exec='"$0" -a 1 -- "$1"
+  echo "prompt $$ $(cut -d" " -f5,8 /proc/$$/stat)"
+  read -r x; echo "after [$x]"'
+pty --expect prompt --send 'line\n' -- sh -c "$failed_exec" "$RETRYX" "$WORK/bad-interpreter"
+expect_contains "$out" "command not found" "after a failed exec at a terminal: the attempt could not start"
+read -r _ _ sh_pgid sh_tpgid < <(printf '%s\n' "$out" | grep '^prompt')
+expect_eq "$sh_tpgid" "$sh_pgid" "after a failed exec at a terminal: the shell's group has the terminal again"
+expect_contains "$out" "after [line]" "after a failed exec at a terminal: the shell reads it"
+
 # Ctrl-C reaches the attempt, which dies of SIGINT: never retried, 130.
 # (The attempt is a plain sleep: a shell would catch a SIGINT that came
 # before it started its child, and then wait for that child.)
