@@ -155,6 +155,13 @@ std::variant<pid_t, ExecError> spawn_process(const ChildSetup& setup, const char
   return ExecError{error};
 }
 
+SpawnFailed spawn_failure(const std::string& name, int error) {
+  // As timeout(1): 127 when there is no such file, 126 for any other reason.
+  if (error == ENOENT) return {127, fmt::format("command not found: {}", name)};
+  if (error == EACCES) return {126, fmt::format("permission denied: {}", name)};
+  return {126, fmt::format("cannot run {}: {}", name, std::strerror(error))};
+}
+
 // Where execvp would find the command, or why it would fail.
 std::variant<std::string, SpawnFailed> resolve(const std::string& name) {
   if (name.empty()) return SpawnFailed{127, "command not found: ''"};
@@ -180,15 +187,7 @@ std::variant<std::string, SpawnFailed> resolve(const std::string& name) {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  if (denied) return SpawnFailed{126, fmt::format("permission denied: {}", name)};
-  return SpawnFailed{127, fmt::format("command not found: {}", name)};
-}
-
-SpawnFailed spawn_failure(const std::string& name, int error) {
-  // As timeout(1): 127 when there is no such file, 126 for any other reason.
-  if (error == ENOENT) return {127, fmt::format("command not found: {}", name)};
-  if (error == EACCES) return {126, fmt::format("permission denied: {}", name)};
-  return {126, fmt::format("cannot run {}: {}", name, std::strerror(error))};
+  return spawn_failure(name, denied ? EACCES : ENOENT);
 }
 
 Termination decode(int raw_status) {
