@@ -5,22 +5,21 @@
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 
-attempts_logged() { count_lines "$err" '^retryx: attempt [0-9/]* failed'; }
 policy_line() { printf '%s\n' "$out" | sed -n 's/^policy: //p'; }
 
 RETRYX_ATTEMPTS=2 run -d 0 false
 expect_status 1 "RETRYX_ATTEMPTS=2"
-expect_eq "$(attempts_logged)" 2 "RETRYX_ATTEMPTS=2: 2 attempts"
+expect_eq "$(attempts_failed)" 2 "RETRYX_ATTEMPTS=2: 2 attempts"
 expect_contains "$err" "attempt 2/2" "RETRYX_ATTEMPTS=2: the limit is shown as /2"
 
 RETRYX_ATTEMPTS=2 run -a 3 -d 0 false
-expect_eq "$(attempts_logged)" 3 "RETRYX_ATTEMPTS=2 with -a 3: the command line wins"
+expect_eq "$(attempts_failed)" 3 "RETRYX_ATTEMPTS=2 with -a 3: the command line wins"
 
 RETRYX_RETRIES=1 run -d 0 false
-expect_eq "$(attempts_logged)" 2 "RETRYX_RETRIES=1: 2 attempts"
+expect_eq "$(attempts_failed)" 2 "RETRYX_RETRIES=1: 2 attempts"
 
 RETRYX_DELAY=0 run -a 2 false
-expect_eq "$(attempts_logged)" 2 "RETRYX_DELAY=0 is read"
+expect_eq "$(attempts_failed)" 2 "RETRYX_DELAY=0 is read"
 expect_contains "$err" "retrying in 0ms" "RETRYX_DELAY=0: no delay"
 
 # The command line overrides the whole group (attempts/retries/forever), so
@@ -28,11 +27,11 @@ expect_contains "$err" "retrying in 0ms" "RETRYX_DELAY=0: no delay"
 RETRYX_ATTEMPTS=3 run -r 1 -d 0 false
 expect_status 1 "RETRYX_ATTEMPTS=3 with --retries 1"
 expect_not_contains "$err" "conflicting" "RETRYX_ATTEMPTS=3 with --retries 1: no conflict"
-expect_eq "$(attempts_logged)" 2 "RETRYX_ATTEMPTS=3 with --retries 1: the command line wins"
+expect_eq "$(attempts_failed)" 2 "RETRYX_ATTEMPTS=3 with --retries 1: the command line wins"
 
 RETRYX_FOREVER=1 run -a 2 -d 0 false
 expect_status 1 "RETRYX_FOREVER=1 with -a 2"
-expect_eq "$(attempts_logged)" 2 "RETRYX_FOREVER=1 with -a 2: the command line wins"
+expect_eq "$(attempts_failed)" 2 "RETRYX_FOREVER=1 with -a 2: the command line wins"
 
 # Flags: 1 sets, 0 leaves unset.
 RETRYX_FOREVER=1 run --dry-run -- true
@@ -59,14 +58,14 @@ expect_contains "$(policy_line)" "delay 1s" "RETRYX_DELAY= (empty): the default 
 # Unknown RETRYX_* variables are ignored.
 RETRYX_NOPE=1 RETRYX_TIMEOUTS=x run -a 2 -d 0 false
 expect_status 1 "unknown RETRYX_* variables"
-expect_eq "$(attempts_logged)" 2 "unknown RETRYX_* variables are ignored"
+expect_eq "$(attempts_failed)" 2 "unknown RETRYX_* variables are ignored"
 
 # The child's variables and the aliases have no environment form:
 # RETRYX_MAX_ATTEMPTS=1 must not limit the attempts, RETRYX_ATTEMPT=9 must
 # not be read (a retryx nested inside an attempt is not steered by it).
 RETRYX_ATTEMPT=9 RETRYX_MAX_ATTEMPTS=1 RETRYX_PREVIOUS_STATUS=1 RETRYX_MAX=1 run -a 3 -d 0 false
 expect_status 1 "the child's variables in the environment"
-expect_eq "$(attempts_logged)" 3 "RETRYX_MAX_ATTEMPTS=1 and RETRYX_MAX=1 do not limit attempts"
+expect_eq "$(attempts_failed)" 3 "RETRYX_MAX_ATTEMPTS=1 and RETRYX_MAX=1 do not limit attempts"
 expect_not_contains "$err" "error" "the child's variables cause no error"
 RETRYX_MAX_ATTEMPTS=1 RETRYX_MAX=1 run -d 0 --dry-run -- true
 expect_contains "$(policy_line)" "attempts 5;" "aliases have no environment form (dry run)"

@@ -119,30 +119,12 @@ expect_none_marked "-O, TERM: nothing of the attempt is left"
 # The attempt succeeds with 3 MB of stdout; retryx's stdout is a fifo that
 # is held open but not read, so retryx blocks writing the held output out.
 # A TERM then must still end retryx promptly, by that signal.
-# ended PID: PID has exited (gone, or a zombie of this shell not yet waited).
-ended() { ! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-# fifo_full: the fifo open on fd 5 holds (nearly) its whole capacity.
-fifo_full() {
-  python3 -c 'import fcntl, struct, sys, termios
-n = struct.unpack("i", fcntl.ioctl(0, termios.FIONREAD, b"\0\0\0\0"))[0]
-sys.exit(0 if n >= fcntl.fcntl(0, fcntl.F_GETPIPE_SZ) - 4096 else 1)' <&5
-}
 mkfifo "$WORK/stall"
 "$RETRYX" -O -a 1 -- head -c 3000000 /dev/zero >"$WORK/stall" 2>"$WORK/stall-err" </dev/null &
 bg=$!
 exec 5<"$WORK/stall"
 wait_until "$BOUND" fifo_full
-kill -TERM "$bg"
-start=$(now_ms)
-wait_until 4 ended "$bg"
-took=$(($(now_ms) - start))
-status=running out='' err=''
-below "$took" 3000 "-O, stalled reader: TERM ends retryx promptly while it writes the held output (ms)"
-timeout 20 cat <&5 >/dev/null
-exec 5<&-
-wait "$bg"
-status=$? err=$(cat "$WORK/stall-err")
-expect_status 143 "-O, stalled reader: retryx dies by the TERM it received"
+term_stalled "$bg" "$WORK/stall-err" "-O, stalled reader while it writes the held output"
 
 # Hooks under -O write their stdout to stderr: stdout stays one clean copy.
 run -O -a 2 -d 0 --on-retry 'echo hook-out' --on-giveup 'echo giveup-out' -- sh -c 'echo attempt-out; exit 1'

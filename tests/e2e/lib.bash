@@ -60,6 +60,9 @@ expect_eq() {
 # count_lines TEXT PATTERN: lines of TEXT matching the grep pattern.
 count_lines() { printf '%s\n' "$1" | grep -c -- "$2"; }
 
+# attempts_failed: the "attempt N/M failed" lines of the last run's log.
+attempts_failed() { count_lines "$err" '^retryx: attempt [0-9/]* failed'; }
+
 # finish: the closing line and the scenario's exit status.
 finish() {
   echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"

@@ -11,9 +11,6 @@
 # shellcheck source=helpers/process.bash
 . "$(dirname "$0")/helpers/process.bash"
 
-# failed_lines: the "attempt N/M failed" lines of the last run's log.
-failed_lines() { count_lines "$err" '^retryx: attempt [0-9/]* failed'; }
-
 # --- --until-output ----------------------------------------------------------
 # shellcheck disable=SC2016
 ready_on() { # ready_on ATTEMPT STREAM: prints READY on STREAM (1 or 2) at ATTEMPT
@@ -21,7 +18,7 @@ ready_on() { # ready_on ATTEMPT STREAM: prints READY on STREAM (1 or 2) at ATTEM
 }
 run --until-output '^READY$' -a 3 -d 0 -- sh -c "$(ready_on never 1)"
 expect_status 1 "--until-output, no line: exit 0 is not a success (exits 1)"
-expect_eq "$(failed_lines)" 3 "--until-output, no line: every attempt retried"
+expect_eq "$(attempts_failed)" 3 "--until-output, no line: every attempt retried"
 expect_contains "$err" "no line matched --until-output" "--until-output, no line: the reason"
 expect_contains "$err" "attempt 3/3 failed after" "--until-output, no line: the last attempt's line"
 expect_eq "$(count_lines "$err" '^retryx: attempt 3/3 failed after [^:]*: exit code 0 (no line matched --until-output); no attempts left$')" 1 \
@@ -29,14 +26,14 @@ expect_eq "$(count_lines "$err" '^retryx: attempt 3/3 failed after [^:]*: exit c
 
 run --until-output '^READY$' -a 3 -d 0 -- sh -c "$(ready_on 2 1)"
 expect_status 0 "--until-output on stdout"
-expect_eq "$(failed_lines)" 1 "--until-output on stdout: one retry, then the line"
+expect_eq "$(attempts_failed)" 1 "--until-output on stdout: one retry, then the line"
 expect_eq "$out" "not yet 1
 not yet 2
 READY" "--until-output on stdout: stdout forwarded"
 
 run --until-output '^READY$' -a 3 -d 0 -- sh -c "$(ready_on 2 2)"
 expect_status 0 "--until-output on stderr"
-expect_eq "$(failed_lines)" 1 "--until-output on stderr: one retry, then the line"
+expect_eq "$(attempts_failed)" 1 "--until-output on stderr: one retry, then the line"
 expect_eq "$(count_lines "$err" '^READY$')" 1 "--until-output on stderr: the line stays on stderr"
 expect_not_contains "$out" "READY" "--until-output on stderr: not copied to stdout"
 
@@ -46,25 +43,25 @@ expect_eq "$out" "partial line READY" "--until-output, the last line without a n
 
 run --until-output 'READY' -a 2 -d 0 -- sh -c 'echo READY; exit 3'
 expect_status 3 "--until-output, the line but a failing exit code"
-expect_eq "$(failed_lines)" 2 "--until-output, the line but a failing exit code: still a failure"
+expect_eq "$(attempts_failed)" 2 "--until-output, the line but a failing exit code: still a failure"
 
 # --- --retry-if-output ---------------------------------------------------------
 run --retry-if-output 'TRANSIENT' -a 3 -d 0 -- sh -c 'echo "error: TRANSIENT"; exit 4'
 expect_status 4 "--retry-if-output, the line"
-expect_eq "$(failed_lines)" 3 "--retry-if-output, the line: retried"
+expect_eq "$(attempts_failed)" 3 "--retry-if-output, the line: retried"
 
 run --retry-if-output 'TRANSIENT' -a 3 -d 0 -- sh -c 'echo "error: TRANSIENT" >&2; exit 4'
-expect_eq "$(failed_lines)" 3 "--retry-if-output, the line on stderr: retried"
+expect_eq "$(attempts_failed)" 3 "--retry-if-output, the line on stderr: retried"
 
 run --retry-if-output 'TRANSIENT' -a 3 -d 0 -- sh -c 'echo "error: permanent"; exit 4'
 expect_status 4 "--retry-if-output, no line"
-expect_eq "$(failed_lines)" 1 "--retry-if-output, no line: one attempt only"
+expect_eq "$(attempts_failed)" 1 "--retry-if-output, no line: one attempt only"
 expect_contains "$err" "no line matched --retry-if-output" "--retry-if-output, no line: the reason"
 
 # Each attempt is matched on its own: a line of attempt 1 does not count for attempt 2.
 # shellcheck disable=SC2016
 run --retry-if-output 'TRANSIENT' -a 4 -d 0 -- sh -c '[ "$RETRYX_ATTEMPT" = 1 ] && echo TRANSIENT; exit 4'
-expect_eq "$(failed_lines)" 2 "--retry-if-output: attempt 2 without the line is not retried"
+expect_eq "$(attempts_failed)" 2 "--retry-if-output: attempt 2 without the line is not retried"
 # shellcheck disable=SC2016
 run --until-output 'READY' -a 2 -d 0 -- sh -c '[ "$RETRYX_ATTEMPT" = 1 ] && echo READY; exit 0'
 expect_status 0 "--until-output: the line at attempt 1 succeeds at once"
@@ -72,15 +69,15 @@ expect_status 0 "--until-output: the line at attempt 1 succeeds at once"
 # --- --stop-if-output ----------------------------------------------------------
 run --stop-if-output '^FATAL' -a 3 -d 0 -- sh -c 'echo "FATAL: bad config"; exit 5'
 expect_status 5 "--stop-if-output, the line"
-expect_eq "$(failed_lines)" 1 "--stop-if-output, the line: stops at once"
+expect_eq "$(attempts_failed)" 1 "--stop-if-output, the line: stops at once"
 expect_contains "$err" "a line matched --stop-if-output" "--stop-if-output: the reason"
 
 # shellcheck disable=SC2016
 run --stop-if-output '^FATAL' -a 4 -d 0 -- sh -c '[ "$RETRYX_ATTEMPT" = 2 ] && echo "FATAL: now" >&2; exit 5'
-expect_eq "$(failed_lines)" 2 "--stop-if-output on stderr at attempt 2: stops there"
+expect_eq "$(attempts_failed)" 2 "--stop-if-output on stderr at attempt 2: stops there"
 
 run --stop-if-output '^FATAL' -a 3 -d 0 -- sh -c 'echo "not FATAL"; exit 5'
-expect_eq "$(failed_lines)" 3 "--stop-if-output, no line: retried"
+expect_eq "$(attempts_failed)" 3 "--stop-if-output, no line: retried"
 
 # --- Byte for byte, each stream to its own ---------------------------------------------
 head -c 3000000 /dev/urandom >"$WORK/bin-out"
@@ -149,21 +146,13 @@ case $err in
   *"killed by SIGPIPE"* | *"exit code 1"*) ;;
   *) fail "| head -1: the attempt saw no broken pipe (SIGPIPE or EPIPE)" ;;
 esac
-expect_eq "$(failed_lines)" 1 "| head -1: not retried (no line matched x)"
+expect_eq "$(attempts_failed)" 1 "| head -1: not retried (no line matched x)"
 
 # --- A reader that stops reading stalls neither --timeout nor a signal --------------
 # The attempt writes without end and nobody reads retryx's stdout (a fifo
 # held open, its buffer full), so retryx cannot forward any more. The
 # --timeout must still stop the attempt after 1 s (as timeout(1) would stop
 # it, blocked in its own write), and a TERM must still end retryx.
-# ended PID: PID has exited (gone, or a zombie of this shell not yet waited).
-ended() { ! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-# fifo_full: the fifo open on fd 5 holds (nearly) its whole capacity.
-fifo_full() {
-  python3 -c 'import fcntl, struct, sys, termios
-n = struct.unpack("i", fcntl.ioctl(0, termios.FIONREAD, b"\0\0\0\0"))[0]
-sys.exit(0 if n >= fcntl.fcntl(0, fcntl.F_GETPIPE_SZ) - 4096 else 1)' <&5
-}
 no_marked() { [ -z "$(marked)" ]; }
 mkfifo "$WORK/stall1" "$WORK/stall2"
 
@@ -177,10 +166,7 @@ wait_until 4 no_marked
 took=$(($(now_ms) - start))
 status=running out='' err=''
 below "$took" 3000 "stalled reader: -t 1 stops the attempt in time (ms)"
-timeout 20 cat <&5 >/dev/null
-exec 5<&-
-wait "$bg"
-status=$? err=$(cat "$WORK/stall1-err") out=
+drain_stalled "$bg" "$WORK/stall1-err"
 expect_status 124 "stalled reader: the attempt timed out"
 expect_contains "$err" "timed out" "stalled reader: the log says timed out"
 
@@ -189,17 +175,7 @@ expect_contains "$err" "timed out" "stalled reader: the log says timed out"
 bg=$!
 exec 5<"$WORK/stall2"
 wait_until "$BOUND" fifo_full
-kill -TERM "$bg"
-start=$(now_ms)
-wait_until 4 ended "$bg"
-took=$(($(now_ms) - start))
-status=running out='' err=''
-below "$took" 3000 "stalled reader: TERM ends retryx promptly (ms)"
-timeout 20 cat <&5 >/dev/null
-exec 5<&-
-wait "$bg"
-status=$? err=$(cat "$WORK/stall2-err") out=
-expect_status 143 "stalled reader: retryx dies by SIGTERM"
+term_stalled "$bg" "$WORK/stall2-err" "stalled reader"
 expect_none_marked "stalled reader: nothing of the attempt is left"
 
 # --- Bad regular expressions ------------------------------------------------------

@@ -5,18 +5,16 @@
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 
-attempts_logged() { count_lines "$err" '^retryx: attempt [0-9/]* failed'; }
-
 # Not found: 127, fatal by default, a single attempt.
 run -a 3 -d 0 -- "$WORK/no-such-command"
 expect_status 127 "missing command by path"
-expect_eq "$(attempts_logged)" 1 "missing command: one attempt"
+expect_eq "$(attempts_failed)" 1 "missing command: one attempt"
 expect_contains "$err" "command not found: $WORK/no-such-command" "missing command: the log says why"
 expect_contains "$err" "exit status 127" "missing command: give-up line"
 
 run -a 3 -d 0 -- retryx-e2e-no-such-command
 expect_status 127 "missing command by PATH lookup"
-expect_eq "$(attempts_logged)" 1 "missing PATH command: one attempt"
+expect_eq "$(attempts_failed)" 1 "missing PATH command: one attempt"
 expect_contains "$err" "command not found: retryx-e2e-no-such-command" "missing PATH command: the log says why"
 
 # Not executable: 126.
@@ -24,20 +22,20 @@ printf '#!/bin/sh\ntouch "%s/ran"\n' "$WORK" >"$WORK/noexec"
 chmod 644 "$WORK/noexec"
 run -a 3 -d 0 -- "$WORK/noexec"
 expect_status 126 "non-executable file"
-expect_eq "$(attempts_logged)" 1 "non-executable file: one attempt"
+expect_eq "$(attempts_failed)" 1 "non-executable file: one attempt"
 expect_contains "$err" "permission denied" "non-executable file: the log says why"
 expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "non-executable file: nothing ran"
 
 mkdir "$WORK/adir"
 run -a 3 -d 0 -- "$WORK/adir"
 expect_status 126 "a directory"
-expect_eq "$(attempts_logged)" 1 "a directory: one attempt"
+expect_eq "$(attempts_failed)" 1 "a directory: one attempt"
 expect_contains "$err" "permission denied" "a directory: the log says why"
 
 # --stop-on none: 127 is an ordinary failure, retried to the limit.
 run -a 3 -d 0 --stop-on none -- "$WORK/no-such-command"
 expect_status 127 "--stop-on none with a missing command"
-expect_eq "$(attempts_logged)" 3 "--stop-on none: every attempt is used"
+expect_eq "$(attempts_failed)" 3 "--stop-on none: every attempt is used"
 expect_contains "$err" "giving up after 3 attempts" "--stop-on none: give-up line"
 
 # A script without "#!" runs under /bin/sh and gets its arguments.
@@ -72,7 +70,7 @@ chmod 644 "$WORK/bin1/e2edenied"
 PATH=$WORK/bin1:$PATH run -a 3 -d 0 e2edenied
 expect_status 126 "only a non-executable file on PATH"
 expect_contains "$err" "permission denied" "only a non-executable file on PATH: the log says why"
-expect_eq "$(attempts_logged)" 1 "only a non-executable file on PATH: one attempt"
+expect_eq "$(attempts_failed)" 1 "only a non-executable file on PATH: one attempt"
 
 # A "#!"-less script found via PATH also runs under /bin/sh.
 cp "$WORK/plain" "$WORK/bin2/e2eplain"

@@ -31,7 +31,7 @@ expect_eq "$(printf '%s\n' "$err" | sed -n 1p | cut -c1-16)" "retryx: policy: " 
 run -v -a 3 -d 0 -- false
 expect_status 1 "-v with failures"
 expect_eq "$(count_lines "$err" 'started (pid [0-9]*)$')" 3 "-v: a start line per attempt"
-expect_eq "$(count_lines "$err" '^retryx: attempt [0-9/]* failed')" 3 "-v: a failure line per attempt"
+expect_eq "$(attempts_failed)" 3 "-v: a failure line per attempt"
 expect_eq "$(count_lines "$err" '^retryx: giving up after 3 attempts')" 1 "-v: the give-up line"
 
 # Default with failures: one line per attempt and the give-up line, no starts.

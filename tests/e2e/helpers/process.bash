@@ -130,5 +130,39 @@ timed_run() {
   took=$(($(now_ms) - start))
 }
 
-# attempts_failed: the "attempt N/M failed" lines of the last log.
-attempts_failed() { count_lines "$err" '^retryx: attempt [0-9/]* failed'; }
+# --- A reader of retryx's stdout that stalls -----------------------------------
+# A scenario starts retryx in the background with its stdout on a fifo that
+# it opens on fd 5 and does not read.
+
+# ended PID: PID has exited (gone, or a zombie of this shell not yet waited).
+ended() { ! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# fifo_full: the fifo open on fd 5 holds (nearly) its whole capacity.
+fifo_full() {
+  python3 -c 'import fcntl, struct, sys, termios
+n = struct.unpack("i", fcntl.ioctl(0, termios.FIONREAD, b"\0\0\0\0"))[0]
+sys.exit(0 if n >= fcntl.fcntl(0, fcntl.F_GETPIPE_SZ) - 4096 else 1)' <&5
+}
+
+# drain_stalled PID ERRFILE: reads the fifo on fd 5 to its end, closes it,
+# and waits for retryx (PID); sets $status and $err (from ERRFILE).
+drain_stalled() {
+  timeout 20 cat <&5 >/dev/null
+  exec 5<&-
+  wait "$1"
+  status=$? err=$(cat "$2") out=
+}
+
+# term_stalled PID ERRFILE LABEL: once the fifo is full, TERM must end
+# retryx (PID) within 3 s and it must die by that signal.
+term_stalled() {
+  local start took
+  kill -TERM "$1"
+  start=$(now_ms)
+  wait_until 4 ended "$1"
+  took=$(($(now_ms) - start))
+  status=running out='' err=''
+  below "$took" 3000 "$3: TERM ends retryx promptly (ms)"
+  drain_stalled "$1" "$2"
+  expect_status 143 "$3: retryx dies by SIGTERM"
+}
