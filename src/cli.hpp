@@ -1,6 +1,8 @@
 #pragma once
 // The command line (spec §1): argv and RETRYX_* environment defaults become
-// a validated Policy and the command. The only user of Boost.Program_options.
+// a validated Policy and the command. cli.cpp reads argv (the only user of
+// Boost.Program_options) and the environment; option_table.cpp holds the
+// options and the help text; policy_builder.cpp turns values into a Policy.
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -29,6 +31,7 @@ using Invocation = std::variant<ShowHelp, ShowVersion, RunRequest>;
 // Throws UsageError.
 Invocation parse_command_line(int argc, const char* const* argv, const char* const* envp);
 
+// The --help text (option_table.cpp).
 std::string help_text();
 
 }  // namespace retryx

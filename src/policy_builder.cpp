@@ -1,0 +1,238 @@
+#include "policy_builder.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "regex.hpp"
+#include "signal_names.hpp"
+
+namespace retryx {
+
+namespace {
+
+[[noreturn]] void bad_value(const Value& v, const std::string& why) {
+  throw UsageError(fmt::format("{}: invalid value '{}': {}", v.source, v.text, why));
+}
+
+// A flag is set by its option, or by RETRYX_<NAME>=1.
+bool flag(const Values& values, const std::string& name) {
+  const auto v = values.get(name);
+  if (!v) return false;
+  if (v->source.starts_with("RETRYX_") && v->text != "1") bad_value(*v, "use 1 or 0");
+  return true;
+}
+
+std::uint64_t parse_unsigned(const Value& v) {
+  std::uint64_t n = 0;
+  const char* end = v.text.data() + v.text.size();
+  auto [ptr, ec] = std::from_chars(v.text.data(), end, n);
+  if (v.text.empty() || ec == std::errc::invalid_argument || ptr != end) bad_value(v, "not a whole number");
+  if (ec == std::errc::result_out_of_range) bad_value(v, "out of range");
+  return n;
+}
+
+// A plain decimal: digits with an optional fraction; no sign, exponent,
+// "inf" or "nan".
+double parse_decimal(const Value& v, std::string_view text) {
+  const bool shape_ok = !text.empty() && text.find_first_not_of("0123456789.") == std::string_view::npos &&
+                        std::count(text.begin(), text.end(), '.') <= 1 &&
+                        text.find_first_of("0123456789") != std::string_view::npos;
+  if (!shape_ok) bad_value(v, "not a number");
+  const double x = std::strtod(std::string(text).c_str(), nullptr);
+  if (!std::isfinite(x)) bad_value(v, "out of range");
+  return x;
+}
+
+Duration duration_of(const Value& v) {
+  try {
+    return parse_duration(v.text);
+  } catch (const ValueError& e) {
+    bad_value(v, e.what());
+  }
+}
+
+template <class Parse>
+auto parsed_list(const Value& v, Parse parse) {
+  try {
+    return parse(v.text);
+  } catch (const ValueError& e) {
+    bad_value(v, e.what());
+  }
+}
+
+
+Jitter jitter_of(const Value& v) {
+  if (v.text == "none") return {Jitter::Kind::none, 0};
+  if (v.text == "full") return {Jitter::Kind::full, 0};
+  if (v.text == "equal") return {Jitter::Kind::equal, 0};
+  std::string_view text = v.text;
+  const bool percent = text.ends_with('%');
+  if (percent) text.remove_suffix(1);
+  if (text.empty() || text.find_first_not_of("0123456789.") != std::string_view::npos)
+    bad_value(v, "use none, full, equal, or a proportion P or P% (0 < P <= 1)");
+  double p = parse_decimal(v, text) / (percent ? 100 : 1);
+  if (!(p > 0 && p <= 1)) bad_value(v, "a proportion must be above 0 and at most 1 (100%)");
+  return {Jitter::Kind::proportional, p};
+}
+
+std::vector<Duration> delays_of(const Value& v) {
+  std::vector<Duration> delays;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = v.text.find(',', start);
+    const std::string item = v.text.substr(start, comma - start);
+    try {
+      delays.push_back(parse_duration(item));
+    } catch (const ValueError& e) {
+      bad_value(v, fmt::format("'{}': {}", item, e.what()));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return delays;
+}
+
+// As timeout(1) -s: a name (TERM, SIGTERM, SIG15) or a number.
+int signal_of(const Value& v) {
+  if (auto signal = parse_signal(v.text)) return *signal;
+  int n = 0;
+  const char* end = v.text.data() + v.text.size();
+  auto [ptr, ec] = std::from_chars(v.text.data(), end, n);
+  if (!v.text.empty() && ec == std::errc() && ptr == end && n >= 1 && n < NSIG) return n;
+  bad_value(v, "not a signal (e.g. TERM, SIGKILL, SIG9, 9)");
+}
+
+
+// A regular expression, compiled once here so that a bad one is a usage error.
+std::string pattern_of(const Value& v) {
+  try {
+    Regex check(v.text);
+  } catch (const ValueError& e) {
+    bad_value(v, e.what());
+  }
+  return v.text;
+}
+
+std::string path_of(const Value& v) {
+  if (v.text.empty()) bad_value(v, "empty path");
+  return v.text;
+}
+
+// One of a few words; the error lists them.
+template <class T>
+T choice_of(const Value& v, std::initializer_list<std::pair<std::string_view, T>> choices) {
+  std::vector<std::string_view> words;
+  for (const auto& [word, value] : choices) {
+    if (word == v.text) return value;
+    words.push_back(word);
+  }
+  bad_value(v, fmt::format("use {}", fmt::join(words, ", ")));
+}
+
+std::string hook_of(const Value& v) {
+  if (v.text.empty()) bad_value(v, "empty command");
+  return v.text;
+}
+
+}  // namespace
+
+Policy build_policy(const Values& values) {
+  Policy p;
+  if (auto v = values.get("attempts")) {
+    p.max_attempts = parse_unsigned(*v);
+    if (*p.max_attempts < 1) bad_value(*v, "at least 1 attempt is needed");
+  }
+  if (auto v = values.get("retries")) {
+    const std::uint64_t retries = parse_unsigned(*v);
+    if (retries == UINT64_MAX) bad_value(*v, "out of range");
+    p.max_attempts = retries + 1;
+  }
+  if (flag(values, "forever")) p.max_attempts.reset();
+
+  BackoffPolicy& b = p.backoff;
+  if (auto v = values.get("backoff"))
+    b.kind = choice_of<BackoffKind>(*v, {{"exponential", BackoffKind::exponential}, {"linear", BackoffKind::linear},
+                            {"fixed", BackoffKind::fixed}, {"constant", BackoffKind::fixed},
+                            {"fibonacci", BackoffKind::fibonacci}, {"decorrelated", BackoffKind::decorrelated}});
+  if (auto v = values.get("delay")) b.delay = duration_of(*v);
+  if (auto v = values.get("max-delay")) b.max_delay = duration_of(*v);
+  if (auto v = values.get("multiplier")) {
+    b.multiplier = parse_decimal(*v, v->text);
+    if (b.multiplier < 1) bad_value(*v, "the multiplier must be at least 1");
+  }
+  if (auto v = values.get("delays")) {
+    b.delays = delays_of(*v);
+    b.jitter = {Jitter::Kind::none, 0};  // explicit delays are taken as they are...
+  }
+  if (auto v = values.get("jitter")) b.jitter = jitter_of(*v);  // ...unless jitter is asked for
+  if (auto v = values.get("seed")) p.seed = parse_unsigned(*v);
+  if (auto v = values.get("reset-after")) {
+    Duration d = duration_of(*v);
+    if (d > Duration::zero()) p.reset_after = d;  // 0 means none
+  }
+  if (auto v = values.get("splay")) p.splay = duration_of(*v);
+
+  ClassifyPolicy& c = p.classify;
+  c.success.codes.set(0);
+  c.stop_on.codes.codes.set(126).set(127);
+  if (auto v = values.get("success")) c.success = parsed_list(*v, parse_codes);
+  if (auto v = values.get("retry-on")) {
+    if (v->text == "none") bad_value(*v, "'none' is only for --stop-on (to never retry, use --attempts 1)");
+    c.retry_on = parsed_list(*v, parse_conditions);
+  }
+  if (auto v = values.get("stop-on"))
+    c.stop_on = v->text == "none" ? Conditions{} : parsed_list(*v, parse_conditions);
+
+  if (auto v = values.get("max-time")) {
+    const Duration d = duration_of(*v);
+    if (d > Duration::zero()) p.max_time = d;  // 0 means none, as timeout(1)
+  }
+  ProcessPolicy& process = p.process;
+  if (auto v = values.get("timeout")) {
+    const Duration d = duration_of(*v);
+    if (d > Duration::zero()) process.timeout = d;
+  }
+  if (auto v = values.get("signal")) process.signal = signal_of(*v);
+  if (auto v = values.get("kill-after")) process.kill_after = duration_of(*v);
+  process.preserve_status = flag(values, "preserve-status");
+  process.foreground = flag(values, "foreground");
+  if (auto v = values.get("stdin"))
+    process.stdin_mode =
+        choice_of<StdinMode>(*v, {{"inherit", StdinMode::inherit}, {"replay", StdinMode::replay}, {"null", StdinMode::null}});
+  if (flag(values, "replay-stdin")) process.stdin_mode = StdinMode::replay;
+
+  ClassifyPolicy& classify = p.classify;
+  if (auto v = values.get("until-output")) classify.output.until = pattern_of(*v);
+  if (auto v = values.get("retry-if-output")) classify.output.retry_if = pattern_of(*v);
+  if (auto v = values.get("stop-if-output")) classify.output.stop_if = pattern_of(*v);
+  process.hold_stdout = flag(values, "hold-stdout");
+
+  LogPolicy& log = p.log;
+  if (auto v = values.get("log-format")) log.format = choice_of<LogFormat>(*v, {{"text", LogFormat::text}, {"json", LogFormat::json}});
+  if (auto v = values.get("log-file")) log.file = path_of(*v);
+  if (auto v = values.get("color"))
+    log.color = choice_of<ColorMode>(*v, {{"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}});
+  if (auto v = values.get("report")) log.report = path_of(*v);
+
+  if (auto v = values.get("circuit")) p.circuit.path = path_of(*v);
+  if (auto v = values.get("circuit-threshold")) {
+    p.circuit.threshold = parse_unsigned(*v);
+    if (p.circuit.threshold < 1) bad_value(*v, "at least 1 failed run is needed to open the circuit");
+  }
+  if (auto v = values.get("circuit-cooldown")) p.circuit.cooldown = duration_of(*v);
+
+  if (auto v = values.get("on-retry")) p.hooks.on_retry = hook_of(*v);
+  if (auto v = values.get("on-giveup")) p.hooks.on_giveup = hook_of(*v);
+
+  if (flag(values, "quiet")) p.verbosity = Verbosity::quiet;
+  if (flag(values, "verbose")) p.verbosity = Verbosity::verbose;
+  return p;
+}
+
+
+}  // namespace retryx
