@@ -41,7 +41,8 @@ const std::vector<OptionGroup>& option_table() {
             "bound on the whole run, sleeps included: no delay is slept past it, and an attempt "
             "still running at it is stopped (exit 124)"},
            {"timeout,t", "DURATION", "limit on each attempt (and hook); 0 means none"},
-           {"signal,s", "SIG", "signal sent to an attempt that runs past its time (default TERM)"},
+           {"signal,s", "SIG", "signal sent to an attempt that runs past its time (default TERM; 0: none, "
+                              "only the KILL after --kill-after)"},
            {"kill-after,k", "DURATION", "then KILL after this grace (default 10s; 0: at once)"},
            {"preserve-status", nullptr, "on timeout, exit with the command's own status instead of 124"},
        }},

@@ -50,9 +50,11 @@ std::string describe_policy(const Policy& p) {
 
   const ProcessPolicy& process = p.process;
   if (p.max_time) extras += fmt::format(", max time {}", format_duration(*p.max_time));
+  // Signal 0 (-s 0) sends nothing: only the KILL after the grace.
   if (process.timeout)
     extras += fmt::format(", timeout {} (then {}, KILL after {})", format_duration(*process.timeout),
-                          signal_name(process.signal), format_duration(process.kill_after));
+                          process.signal == 0 ? "no signal" : signal_name(process.signal),
+                          format_duration(process.kill_after));
   if (process.preserve_status) extras += ", preserve status";
   if (process.foreground) extras += ", foreground";
   if (process.stdin_mode == StdinMode::replay) extras += ", stdin replay";

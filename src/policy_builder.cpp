@@ -97,14 +97,15 @@ std::vector<Duration> delays_of(const Value& v) {
   return delays;
 }
 
-// As timeout(1) -s: a name (TERM, SIGTERM, SIG15) or a number.
+// As timeout(1) -s: a name (TERM, SIGTERM, SIG15) or a number; 0 sends
+// nothing at the timeout, only the KILL after --kill-after.
 int signal_of(const Value& v) {
   if (auto signal = parse_signal(v.text)) return *signal;
   int n = 0;
   const char* end = v.text.data() + v.text.size();
   auto [ptr, ec] = std::from_chars(v.text.data(), end, n);
-  if (!v.text.empty() && ec == std::errc() && ptr == end && n >= 1 && n < NSIG) return n;
-  bad_value(v, "not a signal (e.g. TERM, SIGKILL, SIG9, 9)");
+  if (!v.text.empty() && ec == std::errc() && ptr == end && n >= 0 && n < NSIG) return n;
+  bad_value(v, "not a signal (e.g. TERM, SIGKILL, SIG9, 9, or 0 for none)");
 }
 
 

@@ -200,7 +200,8 @@ TEST_CASE("every bad value is a usage error naming the option and the value") {
       {{"--max-time", "nan", "x"}, "--max-time: invalid value 'nan'"},
       {{"-T", "1x", "x"}, "-T: invalid value '1x'"},
       {{"--signal", "NOPE", "x"}, "--signal: invalid value 'NOPE'"},
-      {{"-s", "0", "x"}, "-s: invalid value '0'"},
+      {{"-s", "-1", "x"}, "-s: invalid value '-1'"},
+      {{"-s", "SIG0", "x"}, "-s: invalid value 'SIG0'"},
       {{"-s", "65", "x"}, "-s: invalid value '65'"},
       {{"--kill-after", "-1", "x"}, "--kill-after: invalid value '-1'"},
       {{"--stdin", "file", "x"}, "--stdin: invalid value 'file'"},
@@ -302,6 +303,10 @@ TEST_CASE("supervision options") {
   CHECK(request({"-I", "x"}).policy.process.stdin_mode == StdinMode::replay);
   CHECK(request({"-s", "15", "x"}).policy.process.signal == 15);
   CHECK(request({"-s", "SIGHUP", "x"}).policy.process.signal == 1);
+  // 0, as timeout(1): nothing is sent at the timeout, only the KILL after -k.
+  CHECK(request({"-s", "0", "x"}).policy.process.signal == 0);
+  CHECK(request({"--signal=0", "x"}).policy.process.signal == 0);
+  CHECK(request({"x"}, {"RETRYX_SIGNAL=0"}).policy.process.signal == 0);
   // 0 means none, as timeout(1).
   CHECK_FALSE(request({"-t", "0", "-T", "0", "x"}).policy.process.timeout.has_value());
   CHECK_FALSE(request({"-T", "0", "x"}).policy.max_time.has_value());
