@@ -64,7 +64,10 @@ Duration parse_duration(std::string_view text) {
       throw ValueError("duration out of range (at most 100 days)");
     if (bare_number) break;
   }
-  return Duration(std::llround(total_seconds * 1e9));
+  // A positive duration never rounds to 0, which means "none" for several
+  // options (spec §1): below a nanosecond it becomes the shortest there is.
+  const Duration d(std::llround(total_seconds * 1e9));
+  return total_seconds > 0 && d == Duration::zero() ? Duration(1) : d;
 }
 
 long long to_millis(Duration d) {
@@ -73,6 +76,12 @@ long long to_millis(Duration d) {
 
 std::string format_duration(Duration d) {
   long long ms = to_millis(d);
+  if (ms == 0 && d > Duration::zero()) {
+    // Under half a millisecond, yet not none: in full ("0.000001ms").
+    std::string fraction = fmt::format("0.{:06}", d.count());
+    while (fraction.back() == '0') fraction.pop_back();
+    return fraction + "ms";
+  }
   if (ms < 1000) return fmt::format("{}ms", ms);
 
   std::string out;

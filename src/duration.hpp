@@ -20,11 +20,13 @@ struct ValueError : std::invalid_argument {
 };
 
 // Parses a duration. Throws ValueError when it is empty, negative, NaN,
-// infinite, malformed, or over max_duration.
+// infinite, malformed, or over max_duration. A positive value never comes
+// back as 0: one below a nanosecond gives 1ns, the shortest there is.
 Duration parse_duration(std::string_view text);
 
 // Formats a duration the way parse_duration reads it, rounded to the
-// millisecond: "0ms", "250ms", "1.5s", "1m30s", "2h", "1d2h".
+// millisecond: "0ms", "250ms", "1.5s", "1m30s", "2h", "1d2h"; a positive
+// duration under half a millisecond is never shown as 0: "0.000001ms".
 std::string format_duration(Duration d);
 
 // Whole milliseconds, rounded to nearest (for logs and the environment).

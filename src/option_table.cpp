@@ -25,7 +25,8 @@ const std::vector<OptionGroup>& option_table() {
             "--jitter is given"},
            {"jitter,j", "MODE", "none, full, equal (default), or a proportion P or P% for +/-P"},
            {"seed", "N", "seed of the jitter's random generator, for reproducible runs"},
-           {"reset-after", "DURATION", "an attempt that ran at least this long starts the backoff over"},
+           {"reset-after", "DURATION",
+            "an attempt that ran at least this long starts the backoff over; 0 means none"},
            {"splay", "DURATION", "sleep a random time in [0, DURATION] before the first attempt"},
        }},
       {"Classification",
@@ -39,7 +40,7 @@ const std::vector<OptionGroup>& option_table() {
        {
            {"max-time,deadline,T", "DURATION",
             "bound on the whole run, sleeps included: no delay is slept past it, and an attempt "
-            "still running at it is stopped (exit 124)"},
+            "still running at it is stopped (exit 124); 0 means none"},
            {"timeout,t", "DURATION", "limit on each attempt (and hook); 0 means none"},
            {"signal,s", "SIG", "signal sent to an attempt that runs past its time (default TERM; 0: none, "
                               "only the KILL after --kill-after)"},
@@ -210,7 +211,8 @@ std::string help_text() {
   }
   out +=
       "\n"
-      "DURATION: 250ms, 1.5s, 2m, 1h, 3d, 1m30s; a bare number is seconds.\n"
+      "DURATION: 250ms, 1.5s, 2m, 1h, 3d, 1m30s; a bare number is seconds; at most\n"
+      "100d. 0 means none where it says so; a positive duration never rounds to 0.\n"
       "CODES: exit codes and ranges, e.g. 0 or 1-3,75.\n"
       "CONDS: exit codes, ranges, signals (KILL, SIGKILL, SIG9) and the word timeout.\n"
       "Each option's first long name can be set in the environment as RETRYX_<NAME>\n"

@@ -43,3 +43,31 @@ TEST_CASE("format_duration rounds to the millisecond and reads back") {
   for (Duration d : {Duration(1ms), Duration(61500ms), Duration(3723004ms), max_duration})
     CHECK(parse_duration(format_duration(d)) == d);
 }
+
+TEST_CASE("a positive duration never rounds to 0") {
+  using std::chrono::nanoseconds;
+  CHECK(parse_duration("0.0000000001") == nanoseconds(1));
+  CHECK(parse_duration("0.0000000001s") == nanoseconds(1));
+  CHECK(parse_duration("0.000000000000000001ms") == nanoseconds(1));
+  CHECK(parse_duration("0.0000000000001m") == nanoseconds(1));
+  CHECK(parse_duration("0.0000000004") == nanoseconds(1));
+  CHECK(parse_duration("0.000000001") == nanoseconds(1));
+  CHECK(parse_duration("0.0000000016") == nanoseconds(2));
+  CHECK(parse_duration("0s0.0000000001ms") == nanoseconds(1));
+  // Zero is still zero, however it is written.
+  CHECK(parse_duration("0") == 0s);
+  CHECK(parse_duration("0.000") == 0s);
+  CHECK(parse_duration("0ms0s") == 0s);
+}
+
+TEST_CASE("format_duration never shows a positive duration as 0ms") {
+  using std::chrono::nanoseconds;
+  CHECK(format_duration(nanoseconds(1)) == "0.000001ms");
+  CHECK(format_duration(std::chrono::microseconds(400)) == "0.4ms");
+  CHECK(format_duration(nanoseconds(499'999)) == "0.499999ms");
+  CHECK(format_duration(std::chrono::microseconds(500)) == "0.5ms");  // to_millis rounds half to even
+  CHECK(format_duration(std::chrono::microseconds(501)) == "1ms");
+  CHECK(format_duration(0ns) == "0ms");
+  for (Duration d : {Duration(1), Duration(12'345), Duration(400'000), Duration(500'000)})
+    CHECK(parse_duration(format_duration(d)) == d);
+}
