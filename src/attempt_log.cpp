@@ -7,16 +7,6 @@
 
 namespace retryx {
 
-bool write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;  // signal handlers run without SA_RESTART
-    if (n <= 0) return false;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 void LogWriter::write(std::string_view text) {
   if (write_all(fd_, text) || failed_) return;
   failed_ = true;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "file_io.hpp"
 #include "outcome.hpp"
 #include "policy.hpp"
 
@@ -25,12 +26,10 @@ class AttemptLog {
   virtual void notice(std::string_view /*message*/) {}
 };
 
-// Writes all of text to fd, retrying after EINTR and short writes. Returns
-// false (errno set) on an error; the log never changes what retryx does.
-bool write_all(int fd, std::string_view text);
-
-// Writes log lines to fd; the first failure (a full disk, /dev/full) is
-// reported once on stderr, when fd is not stderr itself.
+// Writes log lines to fd with write_all (file_io.hpp: a non-blocking stderr
+// shared with other writers is waited for, no line is lost); the first
+// failure (a full disk, /dev/full) is reported once on stderr, when fd is
+// not stderr itself. A failure never changes what retryx does.
 class LogWriter {
  public:
   // name: what the error message calls it (the --log-file path).

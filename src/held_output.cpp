@@ -1,5 +1,7 @@
 #include "held_output.hpp"
 
+#include "file_io.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -11,35 +13,8 @@
 
 namespace retryx {
 
-bool write_blocking(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n >= 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      // Never change the shared descriptor's flags: wait until it drains.
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-      continue;
-    }
-    return false;
-  }
-  return true;
-}
-
 HeldOutput::~HeldOutput() {
   if (file_ >= 0) ::close(file_);
-}
-
-int make_temp_file(const char* stem) {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string path = fmt::format("{}/{}.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp", stem);
-  const int fd = ::mkostemp(path.data(), O_CLOEXEC);
-  if (fd >= 0) ::unlink(path.c_str());
-  return fd;
 }
 
 void HeldOutput::append(std::string_view data) {
@@ -62,7 +37,7 @@ void HeldOutput::append(std::string_view data) {
 }
 
 bool HeldOutput::to_file(std::string_view data) {
-  if (write_blocking(file_, data)) {
+  if (write_all(file_, data)) {
     file_size_ += data.size();
     return true;
   }
@@ -93,7 +68,7 @@ bool HeldOutput::release(const std::function<bool(std::string_view)>& sink) {
 }
 
 bool HeldOutput::release(int fd) {
-  return release([fd](std::string_view chunk) { return write_blocking(fd, chunk); });
+  return release([fd](std::string_view chunk) { return write_all(fd, chunk); });
 }
 
 OutputWriter::OutputWriter(std::function<void()> wake) : wake_(std::move(wake)), thread_([this] { run(); }) {}
@@ -143,7 +118,7 @@ void OutputWriter::run() {
     queue_.pop_front();
     const bool skip = broken_[fd];
     lock.unlock();
-    const bool ok = skip || write_blocking(fd, data);
+    const bool ok = skip || write_all(fd, data);
     lock.lock();
     const bool had_room = queued_ < bound;
     queued_ -= data.size();

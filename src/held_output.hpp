@@ -10,6 +10,10 @@
 #include <string_view>
 #include <thread>
 
+// make_temp_file and write_all moved there; process_layer.cpp still finds
+// make_temp_file through this include until it includes file_io.hpp itself.
+#include "file_io.hpp"
+
 namespace retryx {
 
 class HeldOutput {
@@ -39,10 +43,6 @@ class HeldOutput {
   bool file_failed_ = false;
   std::size_t size_ = 0;
 };
-
-// An unlinked temporary file in $TMPDIR (or /tmp), close-on-exec: its
-// descriptor, or -1 with errno set.
-int make_temp_file(const char* stem);
 
 // Writes the attempt's captured output to retryx's stdout and stderr from
 // a thread of its own, in the order it was pushed, so that a reader of
@@ -84,10 +84,5 @@ class OutputWriter {
   std::function<void()> wake_;
   std::thread thread_;
 };
-
-// Writes all of data to fd, blocking: retries after EINTR and short writes,
-// and waits out EAGAIN (a stdout someone else made non-blocking). Returns
-// false when the reader has gone (EPIPE) or on another error.
-bool write_blocking(int fd, std::string_view data);
 
 }  // namespace retryx

@@ -1,6 +1,7 @@
 // retryx: run a command and retry it with jittered backoff. main is thin:
 // the program is retryx::run; this is the one place that reports retryx's
-// own fatal errors (status 125, as timeout(1) does).
+// own fatal errors (status 125, as timeout(1) does), a failed write of
+// --help, --version or --dry-run among them ("write error: ...").
 #include <cstdio>
 #include <exception>
 #include <unistd.h>

@@ -2,35 +2,26 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <fmt/format.h>
 #include <stdexcept>
 #include <unistd.h>
 
 #include "atomic_file.hpp"
+#include "file_io.hpp"
 #include "json_log.hpp"
 
 namespace retryx {
-
-namespace {
-
-// A temporary file beside path (same directory, so rename is atomic).
-int create_beside(const std::string& path, std::string& temp) {
-  temp = path + ".tmp.XXXXXX";
-  return ::mkostemp(temp.data(), O_CLOEXEC);
-}
-
-}  // namespace
 
 RunReport::RunReport(std::string path, int error_fd) : path_(std::move(path)), error_fd_(error_fd) {
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw std::runtime_error(fmt::format("--report: {} is a directory", path_));
+  // The file the report is written to at the end (replace_file), tried
+  // now; path itself is left as it is until then.
   std::string temp;
-  const int fd = create_beside(path_, temp);
-  if (fd < 0) throw std::runtime_error(fmt::format("--report: cannot write beside {}: {}", path_, std::strerror(errno)));
-  ::close(fd);
+  if (!create_beside(path_, temp))
+    throw std::runtime_error(fmt::format("--report: cannot write beside {}: {}", path_, std::strerror(errno)));
   ::unlink(temp.c_str());
 }
 

@@ -26,6 +26,17 @@ namespace retryx {
 
 namespace {
 
+// What retryx was asked to print (--help, --version, --dry-run), written
+// and flushed here so that a failed write is not lost silently (spec §6):
+// it is thrown as "write error: No space left on device", which main
+// reports with status 125, as coreutils' programs do. A reader that went
+// away kills retryx by SIGPIPE first, as it does them; if SIGPIPE is
+// ignored, EPIPE is reported like any other write error, as they do.
+void print_to_stdout(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    throw std::runtime_error(fmt::format("write error: {}", std::strerror(errno)));
+}
+
 std::uint64_t seed_from_os() {
   std::random_device device;
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();
@@ -72,11 +83,11 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   // argv -> cli -> Policy
   const Invocation invocation = parse_command_line(argc, argv, envp);
   if (std::holds_alternative<ShowHelp>(invocation)) {
-    std::fputs(help_text().c_str(), stdout);
+    print_to_stdout(help_text());
     return 0;
   }
   if (std::holds_alternative<ShowVersion>(invocation)) {
-    fmt::print("retryx {}\n", version);
+    print_to_stdout(fmt::format("retryx {}\n", version));
     return 0;
   }
   const auto& [policy, command, dry_run] = std::get<RunRequest>(invocation);
@@ -84,7 +95,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     // Not <iostream>: its static initialisation is a tenth of start-up.
     std::ostringstream out;
     print_dry_run(policy, command, out);
-    std::fputs(out.str().c_str(), stdout);
+    print_to_stdout(out.str());
     return 0;
   }
 
