@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "file_io.hpp"
+#include "temp_files.hpp"
 
 using namespace retryx;
+using retryx::testing::temp_dir;
 
 namespace {
 
@@ -31,12 +33,6 @@ std::string target_of(int fd) {
   const ssize_t n = ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), link, sizeof link);
   REQUIRE(n > 0);
   return std::string(link, static_cast<std::size_t>(n));
-}
-
-std::string temp_dir() {
-  char pattern[] = "/tmp/retryx-file-io.XXXXXX";
-  REQUIRE(::mkdtemp(pattern) != nullptr);
-  return pattern;
 }
 
 // Sets an environment variable for one scope.

@@ -1,28 +1,16 @@
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include "report.hpp"
+#include "temp_files.hpp"
 
 using namespace retryx;
+using retryx::testing::file_text;
+using retryx::testing::temp_dir;
 
 namespace {
-
-std::string temp_dir() {
-  char pattern[] = "/tmp/retryx-report.XXXXXX";
-  REQUIRE(::mkdtemp(pattern) != nullptr);
-  return pattern;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 AttemptRecord record(std::uint64_t attempt, AttemptOutcome outcome = AttemptOutcome::retry) {
   return {attempt, std::nullopt, {Exited{1}, std::chrono::milliseconds(5), 100}, outcome, "why", std::chrono::seconds(1)};
@@ -45,7 +33,7 @@ TEST_CASE("the report holds the end fields - the command and every attempt") {
   report.attempt_ended(record(2, AttemptOutcome::exhausted));
   RunSummary summary{RunOutcome::exhausted, 2, std::nullopt, AttemptResult{Exited{1}}, "limit", std::chrono::seconds(2), 1};
   report.run_ended(summary);
-  const std::string text = read(path);
+  const std::string text = file_text(path);
   CHECK(text.starts_with("{\"outcome\":\"exhausted\",\"elapsed_ms\":2000,\"exit_status\":1,"));
   CHECK(text.find("\"command\":[\"curl\",\"-f\"]") != std::string::npos);
   CHECK(count(text, "\"attempt\":") == 2);
