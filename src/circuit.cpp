@@ -7,12 +7,14 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <limits>
 #include <map>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.hpp"
+#include "file_io.hpp"
 
 namespace retryx {
 
@@ -94,7 +96,44 @@ std::optional<T> number(const std::map<std::string, std::string>& fields, const 
   return value;
 }
 
+// The state file's times: 0 (never) up to the last millisecond of the year
+// 9999. Anything else is not a time this retryx wrote, and so far from any
+// clock that sums with it could overflow.
+constexpr std::int64_t latest_time_ms = 253'402'300'799'999;
+
+bool plausible_time(std::int64_t ms) { return ms >= 0 && ms <= latest_time_ms; }
+
+// How long ago `then` was at `now`: 0 when it is not in the past, the
+// largest value when the difference does not fit.
+std::int64_t since(std::int64_t then, std::int64_t now) {
+  std::int64_t elapsed = 0;
+  if (then >= now) return 0;
+  if (__builtin_sub_overflow(now, then, &elapsed)) return std::numeric_limits<std::int64_t>::max();
+  return elapsed;
+}
+
 std::string ago(std::int64_t ms) { return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(ms, 0))); }
+
+std::string join_problems(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  return a + "; " + b;
+}
+
+// A time in the future (the clock was set back, or the file came from a
+// host whose clock is ahead) counts as now, so that the circuit stays open
+// at most one cooldown from the first run that sees it. Returns what was
+// wrong, for the log, or an empty string.
+std::string bring_back_to_now(std::int64_t& time_ms, const char* what, const CircuitSettings& settings,
+                              std::int64_t now_ms) {
+  if (time_ms <= now_ms) return "";
+  const std::string problem =
+      fmt::format("{}: {} is dated {} in the future (the clock was set back, or the file comes from another "
+                  "host); counted from now",
+                  settings.path, what, ago(since(now_ms, time_ms)));
+  time_ms = now_ms;
+  return problem;
+}
 
 // --- The file side ----------------------------------------------------------
 
@@ -103,56 +142,51 @@ class Lock {
  public:
   explicit Lock(const std::string& path) {
     const std::string lock_path = path + ".lock";
-    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0 && errno == ENOENT) {
+    fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd_ && errno == ENOENT) {
       // The directory went missing: make it, so the state can be repaired.
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
       error_ = ec ? fmt::format("cannot create the directory of {}: {}", path, ec.message())
                   : fmt::format("the directory of {} was missing; created it (treated as closed)", path);
-      fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     }
-    if (fd_ < 0) {
-      error_ = fmt::format("cannot lock {}: {}; going on without the lock", lock_path, std::strerror(errno));
-      return;
+    int locked = fd_ ? 0 : -1;
+    while (fd_ && (locked = ::flock(fd_.get(), LOCK_EX)) != 0 && errno == EINTR) {
     }
-    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-    }
+    if (locked != 0)  // the run goes on, unprotected from concurrent runs (spec §7)
+      error_ = join_problems(
+          error_, fmt::format("cannot lock {}: {}; going on without the lock", lock_path, std::strerror(errno)));
   }
-  ~Lock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-  Lock(const Lock&) = delete;
-  Lock& operator=(const Lock&) = delete;
   const std::string& error() const { return error_; }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it releases the lock
   std::string error_;
 };
 
-// The state in the file: nullopt and a message when it cannot be used; a
-// missing file is the first run's normal case and gives a closed state.
+// The state in the file, or a closed state when it cannot be used, with a
+// message added to problem; a missing file is the first run's normal case
+// and gives a closed state silently.
 CircuitState read_state(const std::string& path, std::string& problem) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT) problem = fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(errno));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno != ENOENT)
+      problem = join_problems(problem, fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(errno)));
     return {};
   }
   std::string text;
   char buffer[4096];
   ssize_t n;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+  while ((n = ::read(fd.get(), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
     if (n > 0 && text.size() < 65536) text.append(buffer, static_cast<std::size_t>(n));
-  const int read_error = n < 0 ? errno : 0;
-  ::close(fd);
-  if (read_error) {
-    problem = fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(read_error));
+  if (n < 0) {
+    problem = join_problems(problem, fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(errno)));
     return {};
   }
   if (auto state = parse_circuit(text)) return *state;
-  problem = fmt::format("{} is {} (treated as closed)", path,
-                        text.empty() ? "empty" : "not a circuit state this retryx wrote");
+  problem = join_problems(problem, fmt::format("{} is {} (treated as closed)", path,
+                                               text.empty() ? "empty" : "not a circuit state this retryx wrote"));
   return {};
 }
 
@@ -161,12 +195,6 @@ CircuitState read_state(const std::string& path, std::string& problem) {
 std::string write_state(const std::string& path, const CircuitState& state) {
   const std::string error = replace_file(path, format_circuit(state), 0644);
   return error.empty() ? "" : fmt::format("cannot write {}: {}", path, error);
-}
-
-std::string join_problems(const std::string& a, const std::string& b) {
-  if (a.empty()) return b;
-  if (b.empty()) return a;
-  return a + "; " + b;
 }
 
 }  // namespace
@@ -195,7 +223,7 @@ std::optional<CircuitState> parse_circuit(const std::string& text) {
   const auto failures = number<std::uint64_t>(*fields, "consecutive_failures");
   const auto last = number<std::int64_t>(*fields, "last_failure_ms");
   const auto trial = number<std::int64_t>(*fields, "trial_started_ms");
-  if (!failures || !last || !trial) return std::nullopt;
+  if (!failures || !last || !trial || !plausible_time(*last) || !plausible_time(*trial)) return std::nullopt;
   state.consecutive_failures = *failures;
   state.last_failure_ms = *last;
   state.trial_started_ms = *trial;
@@ -206,28 +234,32 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
   const std::int64_t cooldown = std::chrono::duration_cast<std::chrono::milliseconds>(settings.cooldown).count();
   switch (state.phase) {
     case CircuitState::Phase::closed: return {};
-    case CircuitState::Phase::open:
-      if (now_ms < state.last_failure_ms + cooldown) {
+    case CircuitState::Phase::open: {
+      std::string problem = bring_back_to_now(state.last_failure_ms, "the last failed run", settings, now_ms);
+      const std::int64_t waited = since(state.last_failure_ms, now_ms);
+      if (waited < cooldown) {
         return {false, false,
                 fmt::format("circuit open: {} consecutive failed run{}, the last {} ago; next run allowed in {}",
-                            state.consecutive_failures, state.consecutive_failures == 1 ? "" : "s",
-                            ago(now_ms - state.last_failure_ms), ago(state.last_failure_ms + cooldown - now_ms)),
-                state.last_failure_ms + cooldown, {}};
+                            state.consecutive_failures, state.consecutive_failures == 1 ? "" : "s", ago(waited),
+                            ago(cooldown - waited)),
+                std::move(problem)};
       }
       break;
-    case CircuitState::Phase::half_open:
-      if (now_ms < state.trial_started_ms + cooldown) {
-        return {false, false,
-                fmt::format("circuit half-open: a trial run started {} ago is under way",
-                            ago(now_ms - state.trial_started_ms)),
-                state.trial_started_ms + cooldown, {}};
+    }
+    case CircuitState::Phase::half_open: {
+      std::string problem = bring_back_to_now(state.trial_started_ms, "the trial run", settings, now_ms);
+      const std::int64_t waited = since(state.trial_started_ms, now_ms);
+      if (waited < cooldown) {
+        return {false, false, fmt::format("circuit half-open: a trial run started {} ago is under way", ago(waited)),
+                std::move(problem)};
       }
       break;
+    }
   }
   // After the cooldown (or a trial that never reported back): one trial run.
   state.phase = CircuitState::Phase::half_open;
   state.trial_started_ms = now_ms;
-  return {true, true, "circuit half-open: this run is the trial", std::nullopt, {}};
+  return {true, true, "circuit half-open: this run is the trial", {}};
 }
 
 void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
@@ -248,7 +280,7 @@ void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome
     case RunOutcome::fatal:
     case RunOutcome::deadline: break;
   }
-  ++state.consecutive_failures;
+  if (state.consecutive_failures < std::numeric_limits<std::uint64_t>::max()) ++state.consecutive_failures;
   state.last_failure_ms = now_ms;
   if (trial || state.consecutive_failures >= settings.threshold) {
     state.phase = CircuitState::Phase::open;
@@ -260,19 +292,26 @@ CircuitAdmission Circuit::before_run() {
   const Lock lock(settings_.path);
   std::string problem = lock.error();
   CircuitState state = read_state(settings_.path, problem);
+  const CircuitState before = state;
   CircuitAdmission admission = admit(state, settings_, unix_now_ms());
   trial_ = admission.trial;
-  if (admission.trial) problem = join_problems(problem, write_state(settings_.path, state));
+  problem = join_problems(problem, admission.problem);
+  // The trial, or a time brought back to now, is kept for the next runs.
+  if (state != before) problem = join_problems(problem, write_state(settings_.path, state));
   admission.problem = problem;
+  lock_error_ = lock.error();
   return admission;
 }
 
 std::string Circuit::after_run(RunOutcome outcome) {
   const Lock lock(settings_.path);
-  std::string problem;
-  CircuitState state = read_state(settings_.path, problem);  // reported before the run already
+  // The state file's problems were reported before the run; a lock that
+  // fails only now is news.
+  std::string problem = lock.error() == lock_error_ ? "" : lock.error();
+  std::string ignored;
+  CircuitState state = read_state(settings_.path, ignored);
   record_run(state, settings_, outcome, trial_, unix_now_ms());
-  return write_state(settings_.path, state);
+  return join_problems(problem, write_state(settings_.path, state));
 }
 
 }  // namespace retryx

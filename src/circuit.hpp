@@ -32,10 +32,12 @@ struct CircuitState {
   std::uint64_t consecutive_failures = 0;
   std::int64_t last_failure_ms = 0;
   std::int64_t trial_started_ms = 0;
+  bool operator==(const CircuitState&) const = default;
 };
 
 // The state file's text and back; parse returns nullopt for anything that
-// is not a state this version wrote.
+// is not a state this version wrote (a time before 1970 or after 9999
+// included).
 std::string format_circuit(const CircuitState& state);
 std::optional<CircuitState> parse_circuit(const std::string& text);
 
@@ -50,12 +52,12 @@ struct CircuitAdmission {
   bool allowed = true;
   bool trial = false;          // this run is the half-open trial
   std::string message;         // why it was refused, or that this run is the trial
-  std::optional<std::int64_t> retry_after_ms;  // refused: when the next run may go
   std::string problem;         // what was wrong with the state or lock file, if anything
 };
 
 // Pure decisions, for tests: what a run at now_ms meets, and the state after
-// a run that ended with `outcome`.
+// a run that ended with `outcome`. admit counts a time after now_ms (the
+// clock was set back) as now_ms, and says so in the result's problem.
 CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std::int64_t now_ms);
 void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
                 std::int64_t now_ms);
@@ -69,11 +71,11 @@ class Circuit {
   CircuitAdmission before_run();
   // After the run; returns a problem to report, or an empty string.
   std::string after_run(RunOutcome outcome);
-  const CircuitSettings& settings() const { return settings_; }
 
  private:
   CircuitSettings settings_;
   bool trial_ = false;
+  std::string lock_error_;  // the lock's problem before the run, reported then
 };
 
 std::int64_t unix_now_ms();

@@ -74,6 +74,25 @@ touch "$WORK/trial-may-end"
 wait "$trial"
 expect_eq "$(field state)" closed "the trial's success closes"
 
+# A last failure dated in the future (the clock was set back, or the file
+# came from a host whose clock is ahead): counted from now and said once;
+# the circuit stays open one cooldown from then, not until the clock
+# catches up.
+future=$(( $(date +%s) * 1000 + 3600000 ))
+printf '{"schema":1,"state":"open","consecutive_failures":2,"last_failure_ms":%s,"trial_started_ms":0}\n' \
+  "$future" > "$state"
+run -a 1 --circuit "$state" --circuit-threshold 2 --circuit-cooldown 1h -- true
+expect_status 75 "a last failure in the future: refused for now"
+expect_eq "$(count_lines "$err" 'last failed run is dated .* in the future')" 1 "a last failure in the future: reported"
+CHECKS=$((CHECKS + 1))
+[ "$(field last_failure_ms)" -lt "$future" ] || fail "a last failure in the future: the file still has it"
+run -a 1 --circuit "$state" --circuit-threshold 2 --circuit-cooldown 1h -- true
+expect_status 75 "a last failure in the future, next run: refused"
+expect_not_contains "$err" "in the future" "a last failure in the future: reported once"
+wait_allowed true
+expect_eq "$?" 0 "a last failure in the future: a trial one cooldown later, not an hour later"
+expect_eq "$(field state)" closed "a last failure in the future: the trial closes"
+
 # Broken state files: reported once, treated as closed, the run goes ahead,
 # and the file is repaired afterwards.
 broken() {
@@ -86,6 +105,16 @@ broken() {
 : > "$state"; broken "empty state file"
 printf '{"schema":1,"state":"op' > "$state"; broken "truncated state file"
 head -c 200 /dev/urandom > "$state"; broken "garbage state file"
+# Numbers that parse but no clock gives (the sum with the cooldown would
+# overflow): not a state.
+for t in 9223372036854775807 -9223372036854775808 -1; do
+  printf '{"schema":1,"state":"open","consecutive_failures":3,"last_failure_ms":%s,"trial_started_ms":0}\n' \
+    "$t" > "$state"
+  broken "a last failure at $t ms"
+  printf '{"schema":1,"state":"half_open","consecutive_failures":3,"last_failure_ms":0,"trial_started_ms":%s}\n' \
+    "$t" > "$state"
+  broken "a trial started at $t ms"
+done
 rm -f "$state"; mkdir "$state"
 run -a 1 --circuit "$state" -- true
 expect_status 0 "unreadable state (a directory): the run goes ahead"

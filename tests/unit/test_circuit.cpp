@@ -1,8 +1,18 @@
+#include <cerrno>
 #include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "circuit.hpp"
+#include "temp_files.hpp"
 
 using namespace retryx;
+using retryx::testing::file_text;
+using retryx::testing::temp_dir;
 using Phase = CircuitState::Phase;
 
 namespace {
@@ -10,7 +20,28 @@ CircuitSettings settings(std::uint64_t threshold = 3) {
   return {"/unused", threshold, std::chrono::minutes(5)};
 }
 constexpr std::int64_t minute = 60'000;
+constexpr std::int64_t now = 1'700'000'000'000;  // November 2023
+constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t int64_min = std::numeric_limits<std::int64_t>::min();
+
+// While set, flock fails with this errno (ENOLCK: an NFS mount without a
+// lock manager), for the tests of the file side.
+int flock_errno = 0;
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 }  // namespace
+
+// Interposes the C library's flock for this test program (circuit.cpp is
+// linked into it): the real one, but for flock_errno.
+extern "C" int flock(int fd, int operation) noexcept {
+  if (flock_errno != 0) {
+    errno = flock_errno;
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_flock, fd, operation));
+}
 
 TEST_CASE("the state file round-trips") {
   CircuitState s{Phase::half_open, 7, 1'700'000'000'123, 1'700'000'100'000};
@@ -62,7 +93,8 @@ TEST_CASE("open refuses within the cooldown then lets one trial through") {
   const auto cfg = settings();
   CircuitAdmission refused = admit(s, cfg, 5 * minute - 1);
   CHECK_FALSE(refused.allowed);
-  CHECK(refused.retry_after_ms == 5 * minute);
+  CHECK(contains(refused.message, "next run allowed in 1ms"));
+  CHECK(refused.problem.empty());
   CHECK(refused.message.find("circuit open: 3 consecutive failed runs") != std::string::npos);
   CircuitAdmission trial = admit(s, cfg, 5 * minute);
   CHECK(trial.allowed);
@@ -99,4 +131,121 @@ TEST_CASE("closed admits - interrupted runs count for nothing") {
   CHECK_FALSE(admit(s, settings(), 0).trial);
   record_run(s, settings(), RunOutcome::interrupted, false, 10);
   CHECK(s.consecutive_failures == 0);
+}
+
+TEST_CASE("times no clock gives are not a state: before 1970, after 9999") {
+  auto state = [](const std::string& last, const std::string& trial) {
+    return parse_circuit("{\"schema\":1,\"state\":\"open\",\"consecutive_failures\":3,\"last_failure_ms\":" +
+                         last + ",\"trial_started_ms\":" + trial + "}");
+  };
+  CHECK(state("253402300799999", "0").has_value());  // 9999-12-31T23:59:59.999Z
+  CHECK(state("0", "253402300799999").has_value());
+  for (const std::string bad : {"253402300800000", "9223372036854775807", "-1", "-9223372036854775808"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(state(bad, "0").has_value());
+    CHECK_FALSE(state("0", bad).has_value());
+  }
+}
+
+TEST_CASE("admit: no overflow whatever the times") {
+  const auto cfg = settings();
+  // Long ago beyond any sum: the cooldown is over.
+  CircuitState old{Phase::open, 3, int64_min, 0};
+  CHECK(admit(old, cfg, now).trial);
+  CircuitState old_trial{Phase::half_open, 3, 0, int64_min};
+  CHECK(admit(old_trial, cfg, now).trial);
+  // The furthest future: counted from now (below), not wrapped round to the past.
+  CircuitState far{Phase::open, 3, int64_max, 0};
+  const CircuitAdmission refused = admit(far, cfg, now);
+  CHECK_FALSE(refused.allowed);
+  CHECK(contains(refused.message, "next run allowed in 5m"));
+  CircuitState far_trial{Phase::half_open, 3, 0, int64_max};
+  CHECK_FALSE(admit(far_trial, cfg, now).allowed);
+}
+
+TEST_CASE("a time after now counts as now: open for one cooldown from the first run that sees it") {
+  const auto cfg = settings();
+  CircuitState s{Phase::open, 3, now + 60 * minute, 0};
+  const CircuitAdmission first = admit(s, cfg, now);
+  CHECK_FALSE(first.allowed);
+  CHECK(s.last_failure_ms == now);  // kept: the next runs count from here
+  CHECK(contains(first.problem, "the last failed run is dated 1h in the future"));
+  CHECK(contains(first.message, "the last 0ms ago; next run allowed in 5m"));
+  const CircuitAdmission second = admit(s, cfg, now + minute);
+  CHECK_FALSE(second.allowed);
+  CHECK(second.problem.empty());  // said once
+  CHECK(admit(s, cfg, now + 5 * minute).trial);
+
+  // A trial dated in the future holds the circuit one cooldown from now.
+  CircuitState h{Phase::half_open, 3, 0, now + 60 * minute};
+  const CircuitAdmission during = admit(h, cfg, now);
+  CHECK_FALSE(during.allowed);
+  CHECK(contains(during.problem, "the trial run is dated 1h in the future"));
+  CHECK(h.trial_started_ms == now);
+  CHECK(admit(h, cfg, now + 5 * minute).trial);
+
+  // A closed circuit's last failure matters to no decision: nothing to say.
+  CircuitState c{Phase::closed, 1, now + 60 * minute, 0};
+  CHECK(admit(c, cfg, now).problem.empty());
+}
+
+TEST_CASE("the failure count saturates instead of wrapping to 0") {
+  CircuitState s{Phase::closed, std::numeric_limits<std::uint64_t>::max(), 0, 0};
+  record_run(s, settings(), RunOutcome::exhausted, false, now);
+  CHECK(s.consecutive_failures == std::numeric_limits<std::uint64_t>::max());
+  CHECK(s.phase == Phase::open);
+}
+
+TEST_CASE("a lock that fails is reported - the run goes on - and the state file's problem too") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/state.json";
+  write(path, "garbage");
+  flock_errno = ENOLCK;
+  Circuit circuit({path, 1, std::chrono::minutes(5)});
+  const CircuitAdmission admission = circuit.before_run();
+  CHECK(admission.allowed);
+  CHECK(contains(admission.problem, "cannot lock " + path + ".lock: No locks available; going on without the lock"));
+  CHECK(contains(admission.problem, path + " is not a circuit state this retryx wrote (treated as closed)"));
+  // After the run: the same lock failure was reported already; the state is written.
+  CHECK(circuit.after_run(RunOutcome::exhausted).empty());
+  CHECK(contains(file_text(path), "\"state\":\"open\""));
+  flock_errno = 0;
+
+  // A lock that fails only after the run is reported then.
+  Circuit later({path, 1, std::chrono::minutes(0)});
+  CHECK(later.before_run().problem.empty());
+  flock_errno = ENOLCK;
+  CHECK(contains(later.after_run(RunOutcome::success), "cannot lock"));
+  flock_errno = 0;
+  CHECK(contains(file_text(path), "\"state\":\"closed\""));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a lock file that cannot be opened and an unreadable state: both reported") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/state.json";
+  std::filesystem::create_directory(path + ".lock");  // open(O_RDWR) fails: EISDIR
+  write(path, "{}");
+  const CircuitAdmission admission = Circuit({path, 3, std::chrono::minutes(5)}).before_run();
+  CHECK(admission.allowed);
+  CHECK(contains(admission.problem, "cannot lock " + path + ".lock: Is a directory"));
+  CHECK(contains(admission.problem, "not a circuit state this retryx wrote (treated as closed)"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a state file dated in the future is rewritten from now") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/state.json";
+  CircuitState future{Phase::open, 3, unix_now_ms() + 3'600'000, 0};
+  write(path, format_circuit(future));
+  Circuit first({path, 3, std::chrono::minutes(5)});
+  const CircuitAdmission refused = first.before_run();
+  CHECK_FALSE(refused.allowed);
+  CHECK(contains(refused.problem, "in the future"));
+  const auto kept = parse_circuit(file_text(path));
+  REQUIRE(kept.has_value());
+  CHECK(kept->last_failure_ms <= unix_now_ms());
+  Circuit second({path, 3, std::chrono::minutes(5)});
+  CHECK(second.before_run().problem.empty());
+  std::filesystem::remove_all(dir);
 }
