@@ -71,10 +71,11 @@ _retryx()
                 mapfile -t COMPREPLY < <(compgen -W 'none full equal' -- "$cur")
                 ;;
             --signal | -s)
-                # As timeout -s: with or without the SIG prefix.
+                # As timeout -s: with or without the SIG prefix, or 0 (none:
+                # only the KILL after --kill-after).
                 mapfile -t COMPREPLY < <(compgen -W 'TERM KILL INT HUP QUIT USR1
                     USR2 ALRM SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1
-                    SIGUSR2 SIGALRM' -- "$cur")
+                    SIGUSR2 SIGALRM 0' -- "$cur")
                 ;;
             --stdin)
                 mapfile -t COMPREPLY < <(compgen -W 'inherit replay null' -- "$cur")

@@ -102,12 +102,12 @@ complete -c retryx -n __retryx_options_allowed -l stop-on -x -d 'Failures never 
     -a "(__fish_append , timeout $__retryx_signals) none"
 
 # Time limits
-complete -c retryx -n __retryx_options_allowed -s T -l max-time -x -d 'Bound on the whole run, sleeps included'
+complete -c retryx -n __retryx_options_allowed -s T -l max-time -x -d 'Bound on the whole run, sleeps included (0: none)'
 complete -c retryx -n __retryx_options_allowed -l deadline -x -d 'Same as --max-time'
 complete -c retryx -n __retryx_options_allowed -s t -l timeout -x -d 'Limit on each attempt and hook (0: none)'
-complete -c retryx -n __retryx_options_allowed -s s -l signal -x -d 'Signal sent at the timeout (default TERM)' \
-    -a 'TERM KILL INT HUP QUIT USR1 USR2 ALRM SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGALRM'
-complete -c retryx -n __retryx_options_allowed -s k -l kill-after -x -d 'Then KILL after this grace (default 10s)'
+complete -c retryx -n __retryx_options_allowed -s s -l signal -x -d 'Signal sent at the timeout (default TERM; 0: none, only KILL)' \
+    -a 'TERM KILL INT HUP QUIT USR1 USR2 ALRM SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGALRM 0'
+complete -c retryx -n __retryx_options_allowed -s k -l kill-after -x -d 'Then KILL after this grace (default 10s; 0: at once)'
 complete -c retryx -n __retryx_options_allowed -l preserve-status -d 'On timeout, exit with the command\'s own status, not 124'
 
 # Process
