@@ -1,7 +1,9 @@
 #include "attempt_loop.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 #include <utility>
 
@@ -51,7 +53,10 @@ class AttemptLoop {
     log_.run_started(policy_, command_);
     if (auto signal = splay()) return interrupted(nullptr, *signal);
 
+    std::optional<AttemptRecord> previous;
     for (std::uint64_t attempt = 1;; ++attempt) {
+      // Nothing starts once retryx has been told to stop.
+      if (auto signal = sleeper_.stop_requested()) return interrupted(previous ? &*previous : nullptr, *signal);
       AttemptRecord record = run_attempt(attempt);
       if (record.outcome != AttemptOutcome::retry) return finish(record);
 
@@ -59,6 +64,7 @@ class AttemptLoop {
       if (auto signal = run_hook("on-retry", policy_.hooks.on_retry, record)) return interrupted(&record, *signal);
       if (deadline_ && sleeper_.now() + *record.delay > *deadline_) return deadline_after_hook(record);
       if (auto signal = sleeper_.sleep(*record.delay)) return interrupted(&record, *signal);
+      previous = std::move(record);
     }
   }
 
@@ -83,14 +89,33 @@ class AttemptLoop {
 
     AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}, {}},
                                   deadline_binds);
-    if (auto signal = runner_.release_output(record.outcome == AttemptOutcome::success);
-        signal && record.outcome != AttemptOutcome::interrupted) {
-      record.result.interrupted_by = signal;
+    const OutputRelease released = runner_.release_output(record.outcome == AttemptOutcome::success);
+    if (released.stdout_error) record.result.stdout_error = released.stdout_error;
+    if (released.interrupted_by && record.outcome != AttemptOutcome::interrupted) {
+      record.result.interrupted_by = released.interrupted_by;
       record.outcome = AttemptOutcome::interrupted;
-      record.reason = received(*signal);
+      record.reason = received(*released.interrupted_by);
       record.delay.reset();
     }
+    if (record.result.stdout_error && record.outcome != AttemptOutcome::interrupted) stdout_lost(record);
     return record;
+  }
+
+  // retryx's stdout can take no more (spec §3, §6). A write error lost
+  // output the user asked for: the run fails (125). A reader that has gone
+  // cannot come back: a retry's output would be read by no one, so none
+  // starts, and the run ends with this attempt's status.
+  static void stdout_lost(AttemptRecord& record) {
+    const int error = *record.result.stdout_error;
+    if (error != EPIPE) {
+      record.outcome = AttemptOutcome::fatal;
+      record.reason = fmt::format("write error on retryx's stdout: {}", std::strerror(error));
+      record.delay.reset();
+    } else if (record.outcome == AttemptOutcome::retry) {
+      record.outcome = AttemptOutcome::fatal;
+      record.reason = "retryx's stdout has no reader any more: a retry's output could not be read";
+      record.delay.reset();
+    }
   }
 
   // What follows an attempt: its outcome, the rule that decided, the delay.
@@ -160,6 +185,7 @@ class AttemptLoop {
   std::optional<int> run_hook(const char* name, const std::optional<std::string>& hook,
                               const AttemptRecord& record) {
     if (!hook) return std::nullopt;
+    if (auto signal = sleeper_.stop_requested()) return signal;
     // The hook sees the attempt it follows: its number and its status.
     ChildEnvironment env = child_environment(record.attempt);
     env[2].second = status_before_last_ ? fmt::format("{}", *status_before_last_) : "";

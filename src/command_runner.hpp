@@ -27,18 +27,24 @@ struct AttemptRequest {
   std::function<void(int pid)> on_started;  // called once the command runs
 };
 
+// What writing out an attempt's held stdout (--hold-stdout) ran into.
+struct OutputRelease {
+  std::optional<int> interrupted_by;  // INT, TERM, ... that cut the writing short
+  std::optional<int> stdout_error;    // errno of a failed write to retryx's stdout
+};
+
 class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
   // Runs one command to its end and says how it ended. Never throws for a
   // command that cannot be started: that is a SpawnFailed result. When
-  // retryx receives INT, TERM, HUP or QUIT meanwhile, the signal is
-  // forwarded and the result says so (interrupted_by).
+  // retryx is told to stop meanwhile (a signal), the signal is forwarded
+  // and the result says so (interrupted_by). The caller asks
+  // Sleeper::stop_requested() first: nothing starts after a stop.
   virtual AttemptResult run(const AttemptRequest& request) = 0;
   // --hold-stdout: the last attempt's stdout goes to stdout if it succeeded,
-  // to stderr if not. Called once after every attempt. Returns the signal
-  // (INT, TERM, HUP, QUIT) that interrupted the writing, if any.
-  virtual std::optional<int> release_output(bool /*succeeded*/) { return std::nullopt; }
+  // to stderr if not. Called once after every attempt.
+  virtual OutputRelease release_output(bool /*succeeded*/) { return {}; }
 };
 
 // Time: the loop sleeps its delays here and reads the monotonic clock here,
@@ -46,8 +52,11 @@ class CommandRunner {
 class Sleeper {
  public:
   virtual ~Sleeper() = default;
-  // Returns the signal (INT, TERM, HUP, QUIT) that cut the sleep short, if any.
+  // Returns the signal that cut the sleep short, if any.
   virtual std::optional<int> sleep(Duration delay) = 0;
+  // The signal that told retryx to stop, if one has come (taking in those
+  // that arrived since the last look). Asked before every attempt and hook.
+  virtual std::optional<int> stop_requested() = 0;
   virtual Duration now() = 0;  // monotonic, from an arbitrary origin
 };
 

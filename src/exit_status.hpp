@@ -3,7 +3,8 @@
 // attempt's status as a shell reports it (code, 128 + signal, 126/127), or
 // 124 when it timed out or was cut by --max-time (its own status with
 // --preserve-status). Never 0 for a run that did not succeed: 1 instead.
-// A run the circuit breaker refused exits 75. An interrupted run reports 128 + the signal, though retryx then dies by
+// A run whose output could not be written to stdout (other than for want
+// of a reader) exits 125. A run the circuit breaker refused exits 75. An interrupted run reports 128 + the signal, though retryx then dies by
 // that signal instead of exiting.
 #include <optional>
 

@@ -42,6 +42,9 @@ struct AttemptResult {
   bool timed_out = false;  // stopped by retryx for running past its time
   std::optional<int> interrupted_by;  // a signal retryx received and forwarded meanwhile
   OutputMatches output;
+  // retryx's stdout can take no more: the errno of the write that failed,
+  // or EPIPE when its reader has gone (| head -1). No attempt follows.
+  std::optional<int> stdout_error;
 };
 
 // The status a shell would report for it: the exit code, 128 + signal, or

@@ -1,18 +1,24 @@
 #pragma once
-// The real process layer: runs attempts with Boost.Process v2 and sleeps on
-// an Asio timer, on one event loop that also holds the signals retryx
-// handles, the attempt's timeout and kill-after timers and the child's
-// exit, so that waiting costs no CPU. The only user of Boost.Process and
-// Asio; this header exposes standard types.
+// The real process layer: runs attempts and sleeps on one Asio event loop
+// that also holds the signals retryx handles, the attempt's timeout and
+// kill-after timers and the child's exit (a pidfd), so that waiting costs
+// no CPU. Its parts are in src/process/ (see docs/ARCHITECTURE.md), the
+// only users of Asio; this header exposes standard types.
 //
 // What it guarantees (spec §4):
 // - each attempt runs in a process group of its own (unless foreground),
 //   given the terminal while it runs when retryx has it;
 // - a timeout sends the policy's signal to the group, then CONT, then KILL
 //   after kill_after; an attempt ends only when its whole group is gone;
-// - INT, TERM, HUP and QUIT are forwarded to the running attempt and end the
+// - INT, TERM, HUP, QUIT and the other asynchronous signals whose default
+//   action ends a process are forwarded to the running attempt and end the
 //   run (the result or the sleep says which signal); USR1, USR2 and WINCH
-//   are forwarded only; signals ignored at start stay ignored;
+//   are forwarded only; signals ignored at start stay ignored, those
+//   blocked at start are unblocked for retryx alone;
+// - an attempt that held the terminal and died by SIGINT or SIGQUIT (Ctrl-C,
+//   Ctrl-\) counts as that signal received by retryx;
+// - after each attempt, the result says when retryx's stdout can take no
+//   more (its reader has gone, or a write to it failed);
 // - the child starts with the signal mask and dispositions retryx inherited,
 //   its inherited descriptors, and dies with retryx (PR_SET_PDEATHSIG);
 // - no zombie is left: retryx is a child subreaper and reaps what it adopts;
@@ -43,8 +49,11 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
 
   // Looks the command up as execvp does (PATH, a name with '/' as is, a file
   // without "#!" run by /bin/sh) and runs it to its end.
+  // Throws std::runtime_error when the attempt's stdin or output pipes
+  // cannot be set up (retryx's own failure, 125), never falling back.
   AttemptResult run(const AttemptRequest& request) override;
-  std::optional<int> release_output(bool succeeded) override;
+  OutputRelease release_output(bool succeeded) override;
+  std::optional<int> stop_requested() override;
   std::optional<int> sleep(Duration delay) override;
   Duration now() override;
 

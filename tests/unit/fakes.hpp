@@ -22,6 +22,13 @@ class FakeTime : public Sleeper {
     return std::nullopt;
   }
   Duration now() override { return clock; }
+  std::optional<int> stop;  // the signal stop_requested() reports,
+  int stop_from_check = 1;  // from this look on (1: the first)
+  int stop_checks = 0;
+  std::optional<int> stop_requested() override {
+    ++stop_checks;
+    return stop_checks >= stop_from_check ? stop : std::nullopt;
+  }
 };
 
 // What the loop asked the runner for.

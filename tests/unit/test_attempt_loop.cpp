@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <csignal>
 #include <doctest/doctest.h>
 
@@ -288,4 +289,77 @@ TEST_CASE("no on-giveup on success") {
   p.hooks.on_giveup = "echo giveup";
   Run r = run_with(p, {exit_with(0)});
   CHECK(r.log.hooks.empty());
+}
+
+TEST_CASE("told to stop before an attempt: none starts") {
+  Run r;
+  r.time.stop = SIGTERM;
+  r.time.stop_from_check = 2;  // after attempt 1 and its backoff sleep
+  FakeRunner runner(r.time, {exit_with(1), exit_with(0)});
+  Random random(1);
+  const Command command{"cmd"};
+  r.summary = run_attempts(base_policy(), command, runner, r.time, r.log, random);
+  CHECK(runner.attempts().size() == 1);
+  CHECK(r.summary.outcome == RunOutcome::interrupted);
+  CHECK(r.summary.signal == SIGTERM);
+  CHECK(r.summary.attempts == 1);
+  REQUIRE(r.summary.last);
+  CHECK(shell_status(r.summary.last->how) == 1);
+}
+
+TEST_CASE("told to stop before the first attempt: nothing runs") {
+  Run r;
+  r.time.stop = SIGINT;
+  FakeRunner runner(r.time, {exit_with(0)});
+  Random random(1);
+  const Command command{"cmd"};
+  r.summary = run_attempts(base_policy(), command, runner, r.time, r.log, random);
+  CHECK(runner.seen.empty());
+  CHECK(r.summary.outcome == RunOutcome::interrupted);
+  CHECK(r.summary.attempts == 0);
+}
+
+TEST_CASE("told to stop before a hook: the hook does not run") {
+  Policy p = base_policy(3);
+  p.hooks.on_retry = "echo retry";
+  Run r;
+  r.time.stop = SIGHUP;
+  r.time.stop_from_check = 2;  // 1: before attempt 1; 2: before its on-retry hook
+  FakeRunner runner(r.time, {exit_with(1), exit_with(0)});
+  Random random(1);
+  const Command command{"cmd"};
+  r.summary = run_attempts(p, command, runner, r.time, r.log, random);
+  CHECK(runner.seen.size() == 1);
+  CHECK_FALSE(runner.seen[0].is_hook);
+  CHECK(r.summary.outcome == RunOutcome::interrupted);
+  CHECK(r.summary.signal == SIGHUP);
+  CHECK(r.time.sleeps.empty());
+}
+
+TEST_CASE("stdout without a reader: no retry, the attempt's status") {
+  AttemptResult piped{Signaled{SIGPIPE}, 5ms};
+  piped.stdout_error = EPIPE;
+  Run r = run_with(base_policy(), {piped, exit_with(0)});
+  CHECK(r.attempts.size() == 1);
+  CHECK(r.summary.outcome == RunOutcome::fatal);
+  CHECK(r.summary.exit_status == 128 + SIGPIPE);
+  CHECK(r.log.records[0].reason.find("no reader") != std::string::npos);
+  CHECK(r.time.sleeps.empty());
+}
+
+TEST_CASE("a write error on stdout loses output: 125, even after a success") {
+  AttemptResult full = exit_with(0);
+  full.stdout_error = ENOSPC;
+  Run r = run_with(base_policy(), {full});
+  CHECK(r.summary.outcome == RunOutcome::fatal);
+  CHECK(r.summary.exit_status == 125);
+  CHECK(r.log.records[0].reason.find("No space left on device") != std::string::npos);
+}
+
+TEST_CASE("a success whose stdout reader has gone stays a success") {
+  AttemptResult done = exit_with(0);
+  done.stdout_error = EPIPE;
+  Run r = run_with(base_policy(), {done});
+  CHECK(r.summary.outcome == RunOutcome::success);
+  CHECK(r.summary.exit_status == 0);
 }

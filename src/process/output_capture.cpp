@@ -1,0 +1,171 @@
+#include "process/output_capture.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace retryx::process {
+
+namespace asio = boost::asio;
+
+// One captured stream of an attempt: the read end of its pipe, where its
+// bytes go, and the lines it has given so far.
+struct OutputCapture::Stream {
+  asio::posix::stream_descriptor pipe;
+  int target;  // STDOUT_FILENO or STDERR_FILENO
+  bool hold;   // stdout under --hold-stdout
+  LineSplitter lines;
+  // Large reads: the loop's cost is per read (a wake-up, a hand-over to the
+  // writer thread, a regex scan), not per byte. Left uninitialised: memory
+  // is only touched by what the attempt writes.
+  static constexpr std::size_t buffer_size = 256 << 10;
+  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(buffer_size);
+  bool open = true;
+  bool paused = false;  // not read while the writer's queue is full
+  Stream(asio::io_context& io, UniqueFd fd, int target_fd, bool hold_it)
+      : pipe(io, fd.release()), target(target_fd), hold(hold_it) {}
+};
+
+OutputCapture::OutputCapture(asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout,
+                             std::function<bool()> interrupted)
+    : io_(io), hold_stdout_(hold_stdout), interrupted_(std::move(interrupted)),
+      writer_([this] { asio::post(io_, [this] { writer_progress(); }); }) {
+  if (patterns.any()) watch_.emplace(patterns);
+}
+
+OutputCapture::~OutputCapture() = default;
+
+std::pair<UniqueFd, UniqueFd> OutputCapture::open() {
+  if (watch_) watch_->reset();
+  if (hold_stdout_) held_.emplace();
+  out_.reset();
+  err_.reset();
+  auto make = [&](std::unique_ptr<Stream>& stream, int target, bool hold) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+      throw std::runtime_error(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    ::fcntl(read_end.get(), F_SETPIPE_SZ, 1 << 20);  // fewer wake-ups; refused is fine
+    stream = std::make_unique<Stream>(io_, std::move(read_end), target, hold);
+    return write_end;
+  };
+  UniqueFd out = make(out_, STDOUT_FILENO, hold_stdout_);
+  UniqueFd err = watch_ ? make(err_, STDERR_FILENO, false) : UniqueFd();
+  return {std::move(out), std::move(err)};
+}
+
+void OutputCapture::start_reading() {
+  for (auto* stream : {out_.get(), err_.get()})
+    if (stream) read(*stream);
+}
+
+void OutputCapture::forward(Stream& stream, std::string_view data) {
+  if (stream.hold) held_->append(data);
+  else writer_.push(stream.target, data);
+  if (watch_) stream.lines.feed(data, *watch_);
+}
+
+void OutputCapture::read(Stream& stream) {
+  stream.pipe.async_read_some(asio::buffer(stream.buffer.get(), Stream::buffer_size),
+                              [this, &stream](const boost::system::error_code& ec, std::size_t n) {
+                                if (n > 0) forward(stream, std::string_view(stream.buffer.get(), n));
+                                if (ec || !stream.open) {
+                                  if (ec != asio::error::operation_aborted) close(stream);
+                                  return;
+                                }
+                                if (!writer_.has_room()) {
+                                  stream.paused = true;  // writer_progress resumes it
+                                  return;
+                                }
+                                read(stream);
+                              });
+}
+
+// The writer wrote something: resume paused streams, and close the
+// attempt's stdout pipe when retryx's stdout reader went away (| head -1),
+// so that the attempt sees the broken pipe itself, as without retryx. Any
+// other write error (a full disk) is not the attempt's to see: its output
+// is still read, and dropped.
+void OutputCapture::writer_progress() {
+  for (auto* stream : {out_.get(), err_.get()}) {
+    if (!stream || !stream->open) continue;
+    if (!stream->hold && writer_.error(stream->target) == EPIPE) {
+      close(*stream);
+    } else if (stream->paused && writer_.has_room()) {
+      stream->paused = false;
+      read(*stream);
+    }
+  }
+}
+
+// Runs the event loop until done(). Once retryx is interrupted, the writer
+// gets one second more: enough to flush to a reader that reads, while a
+// stalled one cannot keep retryx from ending. False: gave up.
+bool OutputCapture::run_until(const std::function<bool()>& done) {
+  std::optional<asio::steady_timer> grace;
+  bool expired = false;
+  while (!done() && !expired) {
+    if (interrupted_() && !grace) {
+      grace.emplace(io_, std::chrono::seconds(1));
+      grace->async_wait([&expired](const boost::system::error_code& ec) { expired = !ec; });
+    }
+    io_.run_one();
+  }
+  if (grace) {
+    grace->cancel();
+    io_.poll();
+  }
+  return done();
+}
+
+void OutputCapture::close(Stream& stream) {
+  if (!stream.open) return;
+  stream.open = false;
+  if (watch_) stream.lines.finish(*watch_);
+  boost::system::error_code ignored;
+  stream.pipe.close(ignored);
+}
+
+// The attempt's whole group is gone: what is left in the pipe is all there
+// will be, unless a process that escaped the group holds it open.
+void OutputCapture::drain(Stream& stream) {
+  if (!stream.open) return;
+  stream.paused = false;  // read here, not resumed by writer_progress
+  stream.pipe.cancel();
+  io_.poll();
+  while (stream.open) {
+    const ssize_t n = ::read(stream.pipe.native_handle(), stream.buffer.get(), Stream::buffer_size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    forward(stream, std::string_view(stream.buffer.get(), static_cast<std::size_t>(n)));
+  }
+  close(stream);
+}
+
+void OutputCapture::finish() {
+  for (auto* stream : {out_.get(), err_.get()})
+    if (stream) drain(*stream);
+  out_.reset();
+  err_.reset();
+  run_until([this] { return writer_.idle(); });
+}
+
+OutputMatches OutputCapture::matches() const { return watch_ ? watch_->matches() : OutputMatches{}; }
+
+void OutputCapture::release(bool succeeded) {
+  if (!held_) return;
+  const int fd = succeeded ? STDOUT_FILENO : STDERR_FILENO;
+  held_->release([&](std::string_view chunk) {
+    writer_.push(fd, chunk);
+    return run_until([this] { return writer_.has_room(); }) && !writer_.error(fd);
+  });
+  run_until([this] { return writer_.idle(); });
+  held_.reset();
+}
+
+}  // namespace retryx::process

@@ -1,0 +1,68 @@
+#pragma once
+// Output capture (spec §4): with output conditions or --hold-stdout, the
+// attempt's stdout (and stderr, when lines are matched) come through pipes
+// on the event loop; every byte goes on unchanged and promptly through the
+// writer thread (or is held, for stdout under --hold-stdout), and lines
+// are matched in bounded memory. Part of the process layer: Asio is used.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "file_io.hpp"
+#include "held_output.hpp"
+#include "outcome.hpp"
+#include "output_watch.hpp"
+#include "policy.hpp"
+#include "process/output_writer.hpp"
+
+namespace retryx::process {
+
+class OutputCapture {
+ public:
+  // `interrupted` says whether retryx has been told to stop: the writer
+  // then gets a short grace rather than all the time a stalled reader takes.
+  OutputCapture(boost::asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout,
+                std::function<bool()> interrupted);
+  ~OutputCapture();
+  OutputCapture(const OutputCapture&) = delete;
+  OutputCapture& operator=(const OutputCapture&) = delete;
+
+  // Pipes for one attempt: the write ends for the child's stdout and stderr
+  // (stderr empty when lines are not matched). Throws std::runtime_error
+  // when a pipe cannot be made; nothing is left open then.
+  std::pair<UniqueFd, UniqueFd> open();
+  void start_reading();
+  // The attempt's group is gone: reads what is left, and waits until the
+  // writer has written it, so that the attempt's output comes before
+  // retryx's line about it.
+  void finish();
+  OutputMatches matches() const;
+  // --hold-stdout: the attempt's stdout to stdout if it succeeded, to
+  // stderr if not.
+  void release(bool succeeded);
+  // The errno of a write to retryx's stdout that failed (EPIPE: no reader).
+  std::optional<int> stdout_error() const { return writer_.error(1); }
+
+ private:
+  struct Stream;
+  void forward(Stream& stream, std::string_view data);
+  void read(Stream& stream);
+  void writer_progress();
+  bool run_until(const std::function<bool()>& done);
+  void close(Stream& stream);
+  void drain(Stream& stream);
+
+  boost::asio::io_context& io_;
+  const bool hold_stdout_;
+  std::function<bool()> interrupted_;
+  std::optional<OutputWatch> watch_;
+  std::unique_ptr<Stream> out_, err_;
+  std::optional<HeldOutput> held_;
+  OutputWriter writer_;  // last: its thread stops before the rest goes
+};
+
+}  // namespace retryx::process

@@ -1,0 +1,55 @@
+#pragma once
+// Writes the attempt's captured output to retryx's stdout and stderr from
+// a thread of its own, in the order it was pushed, so that a reader of
+// retryx's stdout that stalls never stops the event loop: timeouts and
+// signals keep working. The caller reads the attempt's pipes only while
+// has_room(), so a stalled reader still holds the attempt back, as it would
+// without retryx, and memory stays bounded.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace retryx::process {
+
+class OutputWriter {
+ public:
+  // One of the loop's reads (256 KiB) queued while the writer writes the
+  // previous one: enough to keep both busy, and retryx's peak memory does
+  // not grow with the amount of output.
+  static constexpr std::size_t bound = 256 << 10;
+
+  // wake is called from the writer thread after a write that made room
+  // again (has_room() turned true), emptied the queue (idle()), or failed
+  // (error()): what the event loop may be waiting for.
+  explicit OutputWriter(std::function<void()> wake);
+  // Joins the thread; one stuck in a write is left behind (retryx is
+  // leaving anyway).
+  ~OutputWriter();
+  OutputWriter(const OutputWriter&) = delete;
+  OutputWriter& operator=(const OutputWriter&) = delete;
+
+  void push(int fd, std::string_view data);  // fd: 1 or 2
+  bool has_room() const;
+  bool idle() const;
+  // The errno of a write to fd that failed (EPIPE: its reader went away);
+  // later data for it is dropped.
+  std::optional<int> error(int fd) const;
+
+ private:
+  void run();
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::pair<int, std::string>> queue_;
+  std::size_t queued_ = 0;  // bytes pushed and not yet written
+  bool stop_ = false;
+  int error_[3] = {0, 0, 0};
+  std::function<void()> wake_;
+  std::thread thread_;
+};
+
+}  // namespace retryx::process
