@@ -108,6 +108,10 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   logs.add(*log);
   if (report) logs.add(*report);
 
+  // the process layer, set up before the circuit is asked: when it cannot
+  // be (no temporary directory for -O, say), no half-open trial is recorded
+  ProcessLayer processes(policy.process, policy.classify.output);
+
   // the circuit breaker may refuse the run (75)
   std::optional<Circuit> circuit;
   if (policy.circuit.path) {
@@ -120,7 +124,6 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   }
 
   // the attempt loop, with real processes and time
-  ProcessLayer processes(policy.process, policy.classify.output);
   Random random(policy.seed.value_or(seed_from_os()));
   const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random);
   if (circuit)

@@ -149,4 +149,18 @@ CHECKS=$((CHECKS + 1))
 [ "$n" -le 10 ] || fail "mixed concurrent runs: at most 10 failures since the last success, got $n"
 expect_eq "$(find "$WORK/job" -name '*.tmp.*' | wc -l)" 0 "no temporary file left beside the state"
 
+# A run that cannot set up its processes (-O with no usable temporary
+# directory: 125) after the cooldown takes no half-open trial: the next
+# run is still let through as the trial (issue 12 item 13).
+rm -f "$state"
+printf '{"schema":1,"state":"open","consecutive_failures":3,"last_failure_ms":1000,"trial_started_ms":0}\n' >"$state"
+TMPDIR=$WORK/no-such-dir run -O -a 1 --circuit "$state" --circuit-cooldown 1s -- true
+expect_status 125 "-O without a temporary directory, circuit past its cooldown"
+expect_eq "$(field trial_started_ms)" 0 "a run that could not start records no trial"
+rm -f "$marker"
+run -a 1 --circuit "$state" --circuit-cooldown 1s -- touch "$marker"
+expect_status 0 "the next run is the trial, and it succeeds"
+expect_eq "$(ls "$marker" 2>/dev/null)" "$marker" "the trial ran the command"
+expect_eq "$(field state)" closed "a successful trial closes the circuit"
+
 finish
