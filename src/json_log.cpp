@@ -16,6 +16,14 @@ JsonObject event(const char* name) {
   return object;
 }
 
+// Milliseconds as a JSON number; a positive duration under one (-t
+// 0.0000001) in full, so that it never reads as 0.
+std::string exact_millis(Duration d) {
+  if (d > Duration::zero() && d < std::chrono::milliseconds(1))
+    return fmt::format("{}", static_cast<double>(d.count()) / 1e6);
+  return fmt::format("{}", to_millis(d));
+}
+
 std::optional<long long> millis(const std::optional<Duration>& d) {
   if (!d) return std::nullopt;
   return to_millis(*d);
@@ -63,9 +71,10 @@ std::string policy_json(const Policy& p) {
   o.optional_field("reset_after_ms", millis(p.reset_after));
   o.field("splay_ms", to_millis(p.splay));
   o.optional_field("max_time_ms", millis(p.max_time));
-  o.optional_field("timeout_ms", millis(p.process.timeout));
-  o.field("signal", signal_name(p.process.signal));
-  o.field("kill_after_ms", to_millis(p.process.kill_after));
+  if (p.process.timeout) o.raw_field("timeout_ms", exact_millis(*p.process.timeout));
+  if (p.process.signal == 0) o.null_field("signal");  // -s 0: none, only the KILL after the grace
+  else o.field("signal", signal_name(p.process.signal));
+  o.raw_field("kill_after_ms", exact_millis(p.process.kill_after));
   o.field("preserve_status", p.process.preserve_status).field("foreground", p.process.foreground);
   o.field("stdin", p.process.stdin_mode == StdinMode::inherit  ? "inherit"
                    : p.process.stdin_mode == StdinMode::replay ? "replay"
