@@ -291,15 +291,31 @@ TEST_CASE("no on-giveup on success") {
   CHECK(r.log.hooks.empty());
 }
 
-TEST_CASE("told to stop before an attempt: none starts") {
-  Run r;
-  r.time.stop = SIGTERM;
-  r.time.stop_from_check = 2;  // after attempt 1 and its backoff sleep
-  FakeRunner runner(r.time, {exit_with(1), exit_with(0)});
+namespace {
+// A run in which stop_requested() reports `signal` from look `from_check` on.
+struct StoppedRun {
+  FakeTime time;
+  RecordingLog log;
+  std::vector<SeenRequest> seen;
+  RunSummary summary;
+};
+StoppedRun run_stopped(const Policy& policy, std::deque<AttemptResult> script, int signal, int from_check) {
+  StoppedRun r;
+  r.time.stop = signal;
+  r.time.stop_from_check = from_check;
+  FakeRunner runner(r.time, std::move(script));
   Random random(1);
   const Command command{"cmd"};
-  r.summary = run_attempts(base_policy(), command, runner, r.time, r.log, random);
-  CHECK(runner.attempts().size() == 1);
+  r.summary = run_attempts(policy, command, runner, r.time, r.log, random);
+  r.seen = runner.seen;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("told to stop before an attempt: none starts") {
+  // Look 1: before attempt 1; look 2: after its backoff sleep.
+  StoppedRun r = run_stopped(base_policy(), {exit_with(1), exit_with(0)}, SIGTERM, 2);
+  CHECK(r.seen.size() == 1);
   CHECK(r.summary.outcome == RunOutcome::interrupted);
   CHECK(r.summary.signal == SIGTERM);
   CHECK(r.summary.attempts == 1);
@@ -308,13 +324,8 @@ TEST_CASE("told to stop before an attempt: none starts") {
 }
 
 TEST_CASE("told to stop before the first attempt: nothing runs") {
-  Run r;
-  r.time.stop = SIGINT;
-  FakeRunner runner(r.time, {exit_with(0)});
-  Random random(1);
-  const Command command{"cmd"};
-  r.summary = run_attempts(base_policy(), command, runner, r.time, r.log, random);
-  CHECK(runner.seen.empty());
+  StoppedRun r = run_stopped(base_policy(), {exit_with(0)}, SIGINT, 1);
+  CHECK(r.seen.empty());
   CHECK(r.summary.outcome == RunOutcome::interrupted);
   CHECK(r.summary.attempts == 0);
 }
@@ -322,15 +333,10 @@ TEST_CASE("told to stop before the first attempt: nothing runs") {
 TEST_CASE("told to stop before a hook: the hook does not run") {
   Policy p = base_policy(3);
   p.hooks.on_retry = "echo retry";
-  Run r;
-  r.time.stop = SIGHUP;
-  r.time.stop_from_check = 2;  // 1: before attempt 1; 2: before its on-retry hook
-  FakeRunner runner(r.time, {exit_with(1), exit_with(0)});
-  Random random(1);
-  const Command command{"cmd"};
-  r.summary = run_attempts(p, command, runner, r.time, r.log, random);
-  CHECK(runner.seen.size() == 1);
-  CHECK_FALSE(runner.seen[0].is_hook);
+  // Look 1: before attempt 1; look 2: before its on-retry hook.
+  StoppedRun r = run_stopped(p, {exit_with(1), exit_with(0)}, SIGHUP, 2);
+  REQUIRE(r.seen.size() == 1);
+  CHECK_FALSE(r.seen[0].is_hook);
   CHECK(r.summary.outcome == RunOutcome::interrupted);
   CHECK(r.summary.signal == SIGHUP);
   CHECK(r.time.sleeps.empty());
