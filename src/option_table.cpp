@@ -221,8 +221,10 @@ std::string help_text() {
       "Exit status: 0 on success; when retryx gives up, the last attempt's status\n"
       "(128+N if killed by signal N; 124 if it timed out or was cut by --max-time);\n"
       "125 for a usage error; 126 if COMMAND is not executable; 127 if it is not\n"
-      "found; 75 when --circuit refused the run. Interrupted by INT, TERM, HUP or\n"
-      "QUIT, retryx dies by that signal.\n"
+      "found; 75 when --circuit refused the run. Interrupted by INT, TERM, HUP,\n"
+      "QUIT or another signal that ends a process (ALRM, XCPU, RTMIN...), or by\n"
+      "Ctrl-C or Ctrl-\\ at the terminal the attempt holds, retryx dies by that\n"
+      "signal; USR1, USR2 and WINCH are only forwarded.\n"
       "\n"
       "Full documentation: man retryx\n";
   return out;
