@@ -70,8 +70,8 @@ std::string policy_json(const Policy& p) {
   o.optional_field("seed", p.seed);
   o.optional_field("reset_after_ms", millis(p.reset_after));
   o.field("splay_ms", to_millis(p.splay));
-  o.optional_field("max_time_ms", millis(p.max_time));
-  if (p.process.timeout) o.raw_field("timeout_ms", exact_millis(*p.process.timeout));
+  o.raw_field("max_time_ms", p.max_time ? exact_millis(*p.max_time) : "null");
+  o.raw_field("timeout_ms", p.process.timeout ? exact_millis(*p.process.timeout) : "null");
   if (p.process.signal == 0) o.null_field("signal");  // -s 0: none, only the KILL after the grace
   else o.field("signal", signal_name(p.process.signal));
   o.raw_field("kill_after_ms", exact_millis(p.process.kill_after));

@@ -129,6 +129,12 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   if (circuit)
     if (const std::string problem = circuit->after_run(summary.outcome); !problem.empty()) logs.notice(problem);
 
+  // Output lost to a write error is said on stderr even when the text log
+  // is not there (-q, --log-file, JSON): retryx's own failure (spec §6).
+  if (summary.last && summary.last->stdout_error && *summary.last->stdout_error != EPIPE &&
+      (policy.verbosity == Verbosity::quiet || policy.log.file || policy.log.format != LogFormat::text))
+    fmt::print(stderr, "retryx: error: write error on stdout: {}\n", std::strerror(*summary.last->stdout_error));
+
   // -> exit status, or death by the signal that interrupted the run
   if (summary.signal) die_by_signal(*summary.signal);
   return summary.exit_status;

@@ -72,6 +72,9 @@ std::optional<int> parse_signal(std::string_view text) {
 std::string signal_name(int signal) {
   for (const Named& entry : table)
     if (entry.number == signal) return fmt::format("SIG{}", entry.name);
+  // As the conditions read them (RTMIN+n), not a number that varies by libc.
+  if (signal == SIGRTMIN) return "SIGRTMIN";
+  if (signal > SIGRTMIN && signal <= SIGRTMAX) return fmt::format("SIGRTMIN+{}", signal - SIGRTMIN);
   return fmt::format("SIG{}", signal);
 }
 

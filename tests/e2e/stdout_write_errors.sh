@@ -51,6 +51,13 @@ full_run -O -- sh -c 'echo hello'
 expect_status 125 "-O >/dev/full: the output was lost"
 expect_write_error "-O >/dev/full"
 
+# Said on stderr even when the log is not there: -q, --log-file, JSON.
+full_run -q -O -- sh -c 'echo hello'
+expect_status 125 "-q -O >/dev/full: the output was lost"
+expect_write_error "-q -O >/dev/full"
+full_run --log-file "$WORK/log" -O -- sh -c 'echo hello'
+expect_write_error "--log-file -O >/dev/full"
+
 # Failed attempts first: their held stdout reaches stderr, every attempt runs,
 # and only the success's output is lost.
 # shellcheck disable=SC2016

@@ -26,5 +26,9 @@ TEST_CASE("parse_signal refuses bare numbers and unknown names") {
 TEST_CASE("signal_name prints the SIG form") {
   CHECK(signal_name(SIGKILL) == "SIGKILL");
   CHECK(signal_name(SIGABRT) == "SIGABRT");
-  CHECK(signal_name(SIGRTMIN + 1) == "SIG" + std::to_string(SIGRTMIN + 1));
+  // Real-time signals as the conditions name them, and read back.
+  CHECK(signal_name(SIGRTMIN) == "SIGRTMIN");
+  CHECK(signal_name(SIGRTMIN + 1) == "SIGRTMIN+1");
+  CHECK(signal_name(SIGRTMAX) == "SIGRTMIN+" + std::to_string(SIGRTMAX - SIGRTMIN));
+  for (int signal = SIGRTMIN; signal <= SIGRTMAX; ++signal) CHECK(parse_signal(signal_name(signal)) == signal);
 }
