@@ -1,5 +1,6 @@
 #include "circuit.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -112,7 +113,12 @@ std::int64_t since(std::int64_t then, std::int64_t now) {
   return elapsed;
 }
 
-std::string ago(std::int64_t ms) { return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(ms, 0))); }
+// Clamped to what a Duration (nanoseconds) holds: a corrupt time far off
+// must not overflow the conversion.
+std::string ago(std::int64_t ms) {
+  constexpr std::int64_t most = std::numeric_limits<std::int64_t>::max() / 1'000'000 - 1;  // room to round
+  return format_duration(std::chrono::milliseconds(std::clamp<std::int64_t>(ms, 0, most)));
+}
 
 std::string join_problems(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
