@@ -61,7 +61,17 @@ verdict() {
 }
 
 # --- ulimit -n N ----------------------------------------------------------------
-for mode in condition held; do
+# Not in the sanitizer build: there UBSan's vptr check reports Boost.Asio's
+# own services (service_registry.ipp, reactive_descriptor_service.ipp) when
+# the descriptors they open in their constructors cannot be had, inside
+# Boost, before retryx's code sees the error; the shim sweep below (pipes
+# only) still runs there.
+sweep_modes='condition held'
+if [ "${E2E_SANITIZED:-0}" = 1 ]; then
+  echo "SKIP: ulimit -n sweep in the sanitizer build (Asio's services under UBSan, see above)"
+  sweep_modes=''
+fi
+for mode in $sweep_modes; do
   case $mode in
     condition) args=(--stop-if-output zzz) ;; # stdout's and stderr's pipes
     held) args=(-O) ;;                        # stdout's pipe and a temporary file
