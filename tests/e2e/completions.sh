@@ -258,35 +258,79 @@ fi
 
 if ! command -v zsh >/dev/null; then
   echo "note: zsh is not installed: the zsh completion is not exercised"
-elif ! zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
-  echo "note: zsh has no zsh/zpty module: the zsh completion is not exercised"
+elif ! zsh -fc 'zmodload zsh/zpty && zmodload zsh/zselect' 2>/dev/null; then
+  echo "note: zsh has no zsh/zpty or zsh/zselect module: the zsh completion is not exercised"
 else
-  # An interactive zsh on a pseudo-terminal, with compinit and _retryx on
-  # $fpath, is sent LINE and a TAB; a compadd wrapper writes each match to a
-  # file, and a post-completion function marks the end.
-  cat >"$WORK/zsh_candidates" <<'EOF'
+  # One interactive zsh on a pseudo-terminal, with compinit and _retryx on
+  # $fpath, serves every line. It is started once: compinit is most of a
+  # zsh start-up, and a start-up per line (sixty of them) made this scenario
+  # run past its 120 s on a loaded machine. For each LINE read from its
+  # stdin, the server clears the command line (Ctrl-U), sends LINE and a
+  # TAB; a compadd wrapper writes each match to a file and the TAB's
+  # completion widget writes "<done>" after it; the server then prints the
+  # matches and "<end>". Every wait is on that event, bounded.
+  cat >"$WORK/zsh_server" <<'EOF'
 zmodload zsh/zpty || exit 3
-compdir=$1 out=$2 line=$3
-: >| $out
+zmodload zsh/zselect || exit 3
+compdir=$1 out=$2
 zpty z zsh -f -i
-zpty -w z "PS1='' PS2='' RPS1=''; fpath=(${(q)compdir} \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "PS1='' PS2='' RPS1=''; bindkey -e; fpath=(${(q)compdir} \$fpath); autoload -Uz compinit; compinit -u -D"
 zpty -w z "zstyle ':completion:*' menu no; zstyle ':completion:*' list-prompt ''; LISTMAX=100000"
 zpty -w z "compadd() { if [[ \${(j: :)@} == *-[OAD]\\ * ]]; then builtin compadd \"\$@\"; return; fi; local -a __m; builtin compadd -O __m \"\$@\"; (( \$#__m )) && print -rl -- \$__m >> ${(q)out}; builtin compadd \"\$@\"; }"
-zpty -w z "_rx_done() { print -r -- '<done>' >> ${(q)out}; }; comppostfuncs=(_rx_done)"
-zpty -w -n z "$line"$'\t'
-for i in {1..100}; do
-  grep -qx '<done>' $out 2>/dev/null && break
-  sleep 0.1
+zpty -w z "_rx_complete() { _main_complete; print -r -- '<done>' >> ${(q)out}; }; zle -C rx-complete expand-or-complete _rx_complete; bindkey '^I' rx-complete"
+while IFS= read -r line; do
+  : >| $out
+  zpty -w -n z $'\x15'"$line"$'\t'
+  # Until the widget has written "<done>" (60 s at most), the terminal's
+  # output is drained, so that the listings never fill it up.
+  integer i=0
+  until grep -qx '<done>' $out 2>/dev/null; do
+    while zpty -rt z junk 2>/dev/null; do :; done
+    (( ++i > 3000 )) && break
+    zselect -t 2
+  done
+  if grep -qx '<done>' $out; then
+    grep -vx '<done>' $out
+  else
+    print -u2 "zsh: no completion finished for: $line"
+  fi
+  print -r -- '<end>'
 done
 zpty -d z
-grep -qx '<done>' $out || { print -u2 "zsh: no completion finished for: $line"; exit 4; }
-grep -vx '<done>' $out
-exit 0
 EOF
+  mkfifo "$WORK/zsh_requests" "$WORK/zsh_answers"
+  # Opened read-write: neither side's open waits for the other.
+  exec 6<>"$WORK/zsh_requests" 7<>"$WORK/zsh_answers"
+  timeout 110 zsh -f "$WORK/zsh_server" "$completions" "$WORK/zsh_matches" \
+    <"$WORK/zsh_requests" >"$WORK/zsh_answers" 6>&- 7>&- &
+  zsh_server=$!
   candidates() {
-    timeout 30 zsh -f "$WORK/zsh_candidates" "$completions" "$WORK/zsh_matches" "$1" | sort -u
+    # After one line went unanswered, the server is out of step: no more.
+    [ -e "$WORK/zsh_failed" ] && return 0
+    printf '%s\n' "$1" >&6
+    local line
+    while :; do
+      # Bounded: the server answers within its own 60 s per line.
+      if ! IFS= read -r -t 75 line <&7; then
+        echo "zsh: no answer for: $1" >&2
+        : >"$WORK/zsh_failed"
+        break
+      fi
+      [ "$line" = '<end>' ] && break
+      printf '%s\n' "$line"
+    done | sort -u
   }
   check_shell zsh
+  # End of its input: the server ends its zsh and exits (bounded, then killed).
+  exec 6>&- 7<&-
+  for _ in $(seq 200); do
+    if ! kill -0 "$zsh_server" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$zsh_server/stat" 2>/dev/null)" = Z ]; then
+      break
+    fi
+    sleep 0.1
+  done
+  kill "$zsh_server" 2>/dev/null
+  wait "$zsh_server"
 fi
 
 finish
