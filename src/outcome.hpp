@@ -33,6 +33,7 @@ struct OutputMatches {
   bool until = false;
   bool retry_if = false;
   bool stop_if = false;
+  bool fail_if = false;
 };
 
 struct AttemptResult {
@@ -45,6 +46,9 @@ struct AttemptResult {
   // retryx's stdout can take no more: the errno of the write that failed,
   // or EPIPE when its reader has gone (| head -1). No attempt follows.
   std::optional<int> stdout_error;
+  // Stopped by --idle-timeout (timed_out is set too): no byte on stdout or
+  // stderr for this long.
+  std::optional<Duration> idle_limit;
 };
 
 // The status a shell would report for it: the exit code, 128 + signal, or

@@ -35,7 +35,8 @@ struct OutputPatterns {
   std::optional<std::string> until;     // --until-output: success needs a matching line
   std::optional<std::string> retry_if;  // --retry-if-output: a failure is retried only with one
   std::optional<std::string> stop_if;   // --stop-if-output: a failure with one is never retried
-  bool any() const { return until || retry_if || stop_if; }
+  std::optional<std::string> fail_if;   // --fail-if-output: a success code with one is a failure
+  bool any() const { return until || retry_if || stop_if || fail_if; }
 };
 
 struct ClassifyPolicy {
@@ -62,6 +63,7 @@ enum class StdinMode { inherit, replay, null };
 // How each attempt's process is supervised (spec §4).
 struct ProcessPolicy {
   std::optional<Duration> timeout;                    // limit on each attempt (and hook)
+  std::optional<Duration> idle_timeout;               // stop an attempt silent this long (as on timeout)
   int signal = 15;                                    // sent at the timeout (SIGTERM)
   Duration kill_after = std::chrono::seconds(10);     // then SIGKILL after this grace
   bool preserve_status = false;                       // timed out: the command's status, not 124

@@ -112,7 +112,7 @@ struct ProcessLayer::Impl {
     io.restart();
     const std::string& name = request.command.front();
     auto resolved = process::resolve(name);
-    if (auto* failed = std::get_if<SpawnFailed>(&resolved)) return {*failed, elapsed(), 0, false, interrupted, {}, {}};
+    if (auto* failed = std::get_if<SpawnFailed>(&resolved)) return {*failed, elapsed(), 0, false, interrupted, {}, {}, {}};
 
     process::ChildEnv env(request.environment);
     UniqueFd child_stdin = stdin_source.for_attempt(request.is_hook);
@@ -140,7 +140,7 @@ struct ProcessLayer::Impl {
     if (const auto* failed = std::get_if<process::SpawnError>(&launched)) {
       terminal.exec_failed();
       if (captured) capture->finish();
-      return {process::spawn_failure(name, failed->error), elapsed(), 0, false, interrupted, {}, {}};
+      return {process::spawn_failure(name, failed->error), elapsed(), 0, false, interrupted, {}, {}, {}};
     }
     if (captured) capture->start_reading();
 
@@ -163,7 +163,7 @@ struct ProcessLayer::Impl {
       interrupted = std::get<Signaled>(attempt->how()).signal;
 
     AttemptResult result{attempt->how(), elapsed(), pid, attempt->timed_out(), interrupted,
-                         captured ? capture->matches() : OutputMatches{}, {}};
+                         captured ? capture->matches() : OutputMatches{}, {}, {}};
     if (captured) result.stdout_error = capture->stdout_error();
     if (!request.is_hook && !result.stdout_error && stdout_has_no_reader()) result.stdout_error = EPIPE;
     attempt.reset();
