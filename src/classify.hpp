@@ -17,7 +17,10 @@ struct Classification {
 
 // The rules, in order:
 //  1. success: not timed out, exited with a code in --success, and, with
-//     --until-output, printed a matching line;
+//     --until-output, printed a matching line; but a success code with a
+//     line matching --fail-if-output is a failure, retried unless
+//     --stop-if-output matched or --retry-if-output is given and did not
+//     (--retry-on and --stop-on do not see it: it ended with a success code);
 //  2. killed by SIGINT: fatal, whatever --retry-on says (someone pressed Ctrl-C);
 //  3. matched by --stop-on, or printed a line matching --stop-if-output: fatal;
 //  4. --retry-on given and not matching, or --retry-if-output given and no

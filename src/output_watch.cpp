@@ -8,16 +8,19 @@ OutputWatch::OutputWatch(const OutputPatterns& patterns) {
   if (patterns.until) until_.emplace(*patterns.until);
   if (patterns.retry_if) retry_if_.emplace(*patterns.retry_if);
   if (patterns.stop_if) stop_if_.emplace(*patterns.stop_if);
+  if (patterns.fail_if) fail_if_.emplace(*patterns.fail_if);
 }
 
 void OutputWatch::lines(std::string_view text) {
   if (until_ && !matches_.until) matches_.until = until_->search_lines(text);
   if (retry_if_ && !matches_.retry_if) matches_.retry_if = retry_if_->search_lines(text);
   if (stop_if_ && !matches_.stop_if) matches_.stop_if = stop_if_->search_lines(text);
+  if (fail_if_ && !matches_.fail_if) matches_.fail_if = fail_if_->search_lines(text);
 }
 
 bool OutputWatch::done() const {
-  return (!until_ || matches_.until) && (!retry_if_ || matches_.retry_if) && (!stop_if_ || matches_.stop_if);
+  return (!until_ || matches_.until) && (!retry_if_ || matches_.retry_if) && (!stop_if_ || matches_.stop_if) &&
+         (!fail_if_ || matches_.fail_if);
 }
 
 void LineSplitter::feed(std::string_view chunk, OutputWatch& watch) {

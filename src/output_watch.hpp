@@ -29,7 +29,7 @@ class OutputWatch {
   const OutputMatches& matches() const { return matches_; }
 
  private:
-  std::optional<Regex> until_, retry_if_, stop_if_;
+  std::optional<Regex> until_, retry_if_, stop_if_, fail_if_;
   OutputMatches matches_;
 };
 

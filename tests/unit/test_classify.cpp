@@ -140,3 +140,74 @@ TEST_CASE("--stop-if-output and --retry-if-output") {
   both.output.stop_if = true;
   CHECK(classify(both, r).verdict == Verdict::fatal);
 }
+
+TEST_CASE("--fail-if-output: a success code with a matching line is a failure") {
+  auto p = defaults();
+  p.output.fail_if = "^W: Failed to fetch";
+  AttemptResult warned{Exited{0}};
+  warned.output.fail_if = true;
+  CHECK(classify(exited(0), p).verdict == Verdict::success);
+  CHECK(classify(warned, p).verdict == Verdict::retryable);
+  CHECK(classify(warned, p).reason == "a line matched --fail-if-output");
+  // Any success code, not only 0.
+  p.success = parse_codes("0,3");
+  AttemptResult warned3{Exited{3}};
+  warned3.output.fail_if = true;
+  CHECK(classify(warned3, p).verdict == Verdict::retryable);
+  // A failure stays the failure it was: the line changes nothing.
+  AttemptResult failed{Exited{1}};
+  failed.output.fail_if = true;
+  CHECK(classify(failed, p).reason == "every failure is retried");
+  AttemptResult timed_out{Signaled{SIGTERM}, {}, 1, true};
+  timed_out.output.fail_if = true;
+  p.stop_on = parse_conditions("timeout");
+  CHECK(classify(timed_out, p).reason == "timeout is in --stop-on");
+  // The attempt was matched on a flag that the policy does not ask about.
+  auto q = defaults();
+  CHECK(classify(warned, q).verdict == Verdict::success);
+}
+
+TEST_CASE("--fail-if-output wins over --until-output") {
+  auto p = defaults();
+  p.output.until = "ready";
+  p.output.fail_if = "warning";
+  AttemptResult both{Exited{0}};
+  both.output.until = true;
+  both.output.fail_if = true;
+  CHECK(classify(both, p).verdict == Verdict::retryable);
+  CHECK(classify(both, p).reason == "a line matched --fail-if-output");
+  AttemptResult only_fail{Exited{0}};
+  only_fail.output.fail_if = true;
+  CHECK(classify(only_fail, p).reason == "a line matched --fail-if-output");
+  AttemptResult only_until{Exited{0}};
+  only_until.output.until = true;
+  CHECK(classify(only_until, p).verdict == Verdict::success);
+}
+
+TEST_CASE("--fail-if-output: --retry-on and --stop-on do not see it, the output rules do") {
+  auto p = defaults();
+  p.output.fail_if = "warning";
+  AttemptResult warned{Exited{0}};
+  warned.output.fail_if = true;
+  // It ended with a success code: lists of exit codes and signals leave it alone.
+  p.retry_on = parse_conditions("100");
+  CHECK(classify(warned, p).verdict == Verdict::retryable);
+  p.stop_on = parse_conditions("0");
+  CHECK(classify(warned, p).verdict == Verdict::retryable);
+  // --stop-if-output stops it.
+  p.output.stop_if = "hash sum mismatch";
+  warned.output.stop_if = true;
+  CHECK(classify(warned, p).verdict == Verdict::fatal);
+  CHECK(classify(warned, p).reason == "a line matched --fail-if-output and one matched --stop-if-output");
+  // --retry-if-output must hold when given.
+  auto r = defaults();
+  r.output.fail_if = "warning";
+  r.output.retry_if = "temporary";
+  AttemptResult permanent{Exited{0}};
+  permanent.output.fail_if = true;
+  CHECK(classify(permanent, r).verdict == Verdict::fatal);
+  CHECK(classify(permanent, r).reason == "a line matched --fail-if-output but none matched --retry-if-output");
+  permanent.output.retry_if = true;
+  CHECK(classify(permanent, r).verdict == Verdict::retryable);
+  CHECK(classify(permanent, r).reason == "a line matched --fail-if-output and one matched --retry-if-output");
+}

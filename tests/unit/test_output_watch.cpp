@@ -85,3 +85,46 @@ TEST_CASE("a bad pattern is a ValueError naming the problem") {
     CHECK(std::string(e.what()).find("bad regular expression") != std::string::npos);
   }
 }
+
+TEST_CASE("--fail-if-output is matched as the other conditions, in stdout and stderr alike") {
+  OutputPatterns p;
+  p.fail_if = "^W: Failed to fetch";
+  OutputWatch watch(p);
+  LineSplitter out, err;
+  out.feed("Hit:1 http://deb.example stable InRelease\nReading package li", watch);
+  CHECK_FALSE(watch.matches().fail_if);
+  err.feed("W: Failed to fe", watch);
+  out.feed("sts... Done\n", watch);
+  CHECK_FALSE(watch.matches().fail_if);
+  err.feed("tch http://deb.example/dists/stable/InRelease\n", watch);
+  CHECK(watch.matches().fail_if);
+  CHECK(watch.done());
+  watch.reset();
+  CHECK_FALSE(watch.matches().fail_if);
+  CHECK_FALSE(watch.done());
+  // Not across lines, and the last line counts without its newline.
+  LineSplitter last;
+  last.feed("W: Failed\nto fetch\nW: Failed to fetch", watch);
+  CHECK_FALSE(watch.matches().fail_if);
+  last.finish(watch);
+  CHECK(watch.matches().fail_if);
+}
+
+TEST_CASE("--fail-if-output joins done(): scanning stops once it and the others matched") {
+  OutputPatterns p;
+  p.until = "ready";
+  p.fail_if = "warning";
+  OutputWatch watch(p);
+  LineSplitter lines;
+  lines.feed("warning: one\n", watch);
+  CHECK(watch.matches().fail_if);
+  CHECK_FALSE(watch.done());
+  lines.feed("ready\n", watch);
+  CHECK(watch.done());
+  CHECK_THROWS_AS(OutputWatch([] {
+                    OutputPatterns bad;
+                    bad.fail_if = "(unclosed";
+                    return bad;
+                  }()),
+                  ValueError);
+}
