@@ -2,6 +2,7 @@
 // The process seam (as ninja's CommandRunner): the attempt loop talks to
 // processes and clocks only through these interfaces, so it is tested with
 // fakes. process_layer.hpp is the real implementation.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -58,6 +59,9 @@ class Sleeper {
   // that arrived since the last look). Asked before every attempt and hook.
   virtual std::optional<int> stop_requested() = 0;
   virtual Duration now() = 0;  // monotonic, from an arbitrary origin
+  // The calendar time, for the HTTP dates a command may ask to wait until
+  // (--delay-from-output).
+  virtual std::chrono::system_clock::time_point wall_clock() { return std::chrono::system_clock::now(); }
 };
 
 }  // namespace retryx

@@ -1,6 +1,7 @@
 #pragma once
 // How one attempt ended, as a value: the process layer produces it, the
 // classifier, the attempt log and the exit status read it.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,6 +35,10 @@ struct OutputMatches {
   bool retry_if = false;
   bool stop_if = false;
   bool fail_if = false;
+  // --delay-from-output: the first capture group (or the whole match) of
+  // the LAST line that matched, at most max_delay_text bytes.
+  std::optional<std::string> delay_text;
+  static constexpr std::size_t max_delay_text = 256;
 };
 
 struct AttemptResult {
@@ -75,6 +80,10 @@ struct AttemptRecord {
   // exhausted: why the attempt was a failure worth retrying (reason says
   // the attempt limit), e.g. "no line matched --until-output".
   std::string retry_reason;
+  // --delay-from-output: the delay the command asked for, when its value
+  // parsed (before the cap at --max-delay); or why the value was ignored.
+  std::optional<Duration> directed_delay;
+  std::string directed_delay_problem;
 };
 
 // Why the whole run stopped.

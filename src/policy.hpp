@@ -36,7 +36,10 @@ struct OutputPatterns {
   std::optional<std::string> retry_if;  // --retry-if-output: a failure is retried only with one
   std::optional<std::string> stop_if;   // --stop-if-output: a failure with one is never retried
   std::optional<std::string> fail_if;   // --fail-if-output: a success code with one is a failure
-  bool any() const { return until || retry_if || stop_if || fail_if; }
+  // --delay-from-output: the last matching line of a failed attempt says
+  // how long to wait (its first capture group, or the whole match).
+  std::optional<std::string> delay_from;
+  bool any() const { return until || retry_if || stop_if || fail_if || delay_from; }
 };
 
 struct ClassifyPolicy {
