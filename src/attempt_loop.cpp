@@ -87,7 +87,7 @@ class AttemptLoop {
     status_before_last_ = previous_status_;
     previous_status_ = shell_status(result.how);
 
-    AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}, {}},
+    AttemptRecord record = decide({attempt, policy_.max_attempts, std::move(result), AttemptOutcome::fatal, {}, {}, {}, {}, {}},
                                   deadline_binds);
     const OutputRelease released = runner_.release_output(record.outcome == AttemptOutcome::success);
     if (released.stdout_error) record.result.stdout_error = released.stdout_error;
