@@ -43,8 +43,11 @@ void TextLog::attempt_started(std::uint64_t attempt, std::optional<std::uint64_t
 
 namespace {
 
-// "exit code 3", "killed by SIGKILL", "timed out (killed by SIGTERM)".
+// "exit code 3", "killed by SIGKILL", "timed out (killed by SIGTERM)",
+// "timed out, no output for 30s (killed by SIGTERM)" (--idle-timeout).
 std::string what_happened(const AttemptResult& result) {
+  if (result.idle_limit)
+    return fmt::format("timed out, no output for {} ({})", format_duration(*result.idle_limit), describe(result.how));
   if (result.timed_out) return fmt::format("timed out ({})", describe(result.how));
   return describe(result.how);
 }

@@ -126,7 +126,8 @@ class AttemptLoop {
       record.reason = received(*record.result.interrupted_by);
       return record;
     }
-    if (record.result.timed_out && deadline_binds) {
+    // Stopped at the deadline, not by --idle-timeout before it.
+    if (record.result.timed_out && deadline_binds && !record.result.idle_limit) {
       record.outcome = AttemptOutcome::deadline;
       record.reason = fmt::format("--max-time {} reached", format_duration(*policy_.max_time));
       return record;

@@ -69,8 +69,9 @@ struct ProcessLayer::Impl {
     // the whole group and reap every process it leaves.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (policy.hold_stdout) process::check_temp_dir("--hold-stdout");
-    if (patterns.any() || policy.hold_stdout)
-      capture.emplace(io, patterns, policy.hold_stdout, [this] { return interrupted.has_value(); });
+    if (patterns.any() || policy.hold_stdout || policy.idle_timeout)
+      capture.emplace(io, patterns, policy.hold_stdout, policy.idle_timeout.has_value(),
+                      [this] { return interrupted.has_value(); });
   }
 
   void on_stop(int signal) {
@@ -145,7 +146,10 @@ struct ProcessLayer::Impl {
     if (captured) capture->start_reading();
 
     const pid_t pid = std::get<pid_t>(launched);
-    attempt.emplace(io, policy, pid, !policy.foreground, request.time_limit);
+    std::optional<process::IdleLimit> idle;  // hooks are not captured: bounded by --timeout only
+    if (captured && policy.idle_timeout)
+      idle = process::IdleLimit{*policy.idle_timeout, [this] { return capture->last_output(); }};
+    attempt.emplace(io, policy, pid, !policy.foreground, request.time_limit, std::move(idle));
     terminal.attempt_started(attempt->pgid());
     if (request.on_started) request.on_started(pid);
     if (interrupted) attempt->stop(*interrupted);  // it came while starting: pass it on now
@@ -165,6 +169,7 @@ struct ProcessLayer::Impl {
     AttemptResult result{attempt->how(), elapsed(), pid, attempt->timed_out(), interrupted,
                          captured ? capture->matches() : OutputMatches{}, {}, {}};
     if (captured) result.stdout_error = capture->stdout_error();
+    if (attempt->idle_timed_out()) result.idle_limit = policy.idle_timeout;
     if (!request.is_hook && !result.stdout_error && stdout_has_no_reader()) result.stdout_error = EPIPE;
     attempt.reset();
     io.poll();  // let the cancelled timers' handlers go

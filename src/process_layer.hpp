@@ -9,7 +9,9 @@
 // - each attempt runs in a process group of its own (unless foreground),
 //   given the terminal while it runs when retryx has it;
 // - a timeout sends the policy's signal to the group, then CONT, then KILL
-//   after kill_after; an attempt ends only when its whole group is gone;
+//   after kill_after, and so does --idle-timeout when the attempt wrote no
+//   byte to stdout or stderr for that long; an attempt ends only when its
+//   whole group is gone;
 // - INT, TERM, HUP, QUIT and the other asynchronous signals whose default
 //   action ends a process are forwarded to the running attempt and end the
 //   run (the result or the sleep says which signal); USR1, USR2 and WINCH
@@ -22,7 +24,7 @@
 // - the child starts with the signal mask and dispositions retryx inherited,
 //   its inherited descriptors, and dies with retryx (PR_SET_PDEATHSIG);
 // - no zombie is left: retryx is a child subreaper and reaps what it adopts;
-// - with output conditions or --hold-stdout, every byte the attempt prints
+// - with output conditions, --idle-timeout or --hold-stdout, every byte the attempt prints
 //   is forwarded unchanged and promptly to the same stream (stdout held to
 //   the end of the attempt with --hold-stdout), and lines are matched in
 //   bounded memory; if retryx's stdout reader goes away, the attempt's
@@ -40,8 +42,9 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   // stdin offset retryx inherited, and reads all of stdin for replay.
   // Throws std::runtime_error when it cannot set up (replay's temporary
   // file, say).
-  // With output patterns or --hold-stdout, the attempt's stdout and stderr
-  // are read through pipes, forwarded unchanged as they come, and matched.
+  // With output patterns, --idle-timeout or --hold-stdout, the attempt's
+  // stdout and stderr are read through pipes, forwarded unchanged as they
+  // come, matched, and timed.
   ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns);
   ~ProcessLayer() override;
   ProcessLayer(const ProcessLayer&) = delete;

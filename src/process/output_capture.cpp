@@ -31,9 +31,9 @@ struct OutputCapture::Stream {
       : pipe(io, fd.release()), target(target_fd), hold(hold_it) {}
 };
 
-OutputCapture::OutputCapture(asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout,
+OutputCapture::OutputCapture(asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout, bool timed,
                              std::function<bool()> interrupted)
-    : io_(io), hold_stdout_(hold_stdout), interrupted_(std::move(interrupted)),
+    : io_(io), hold_stdout_(hold_stdout), both_streams_(timed || patterns.any()), interrupted_(std::move(interrupted)),
       writer_([this] { asio::post(io_, [this] { writer_progress(); }); }) {
   if (patterns.any()) watch_.emplace(patterns);
 }
@@ -55,11 +55,12 @@ std::pair<UniqueFd, UniqueFd> OutputCapture::open() {
     return write_end;
   };
   UniqueFd out = make(out_, STDOUT_FILENO, hold_stdout_);
-  UniqueFd err = watch_ ? make(err_, STDERR_FILENO, false) : UniqueFd();
+  UniqueFd err = both_streams_ ? make(err_, STDERR_FILENO, false) : UniqueFd();
   return {std::move(out), std::move(err)};
 }
 
 void OutputCapture::start_reading() {
+  last_output_ = std::chrono::steady_clock::now();
   for (auto* stream : {out_.get(), err_.get()})
     if (stream) read(*stream);
 }
@@ -73,7 +74,13 @@ void OutputCapture::forward(Stream& stream, std::string_view data) {
 void OutputCapture::read(Stream& stream) {
   stream.pipe.async_read_some(asio::buffer(stream.buffer.get(), Stream::buffer_size),
                               [this, &stream](const boost::system::error_code& ec, std::size_t n) {
-                                if (n > 0) forward(stream, std::string_view(stream.buffer.get(), n));
+                                if (n > 0) {
+                                  // One clock read per read of up to 256 KiB:
+                                  // --idle-timeout's timer looks at it when it
+                                  // fires, rather than being re-armed here.
+                                  last_output_ = std::chrono::steady_clock::now();
+                                  forward(stream, std::string_view(stream.buffer.get(), n));
+                                }
                                 if (ec || !stream.open) {
                                   if (ec != asio::error::operation_aborted) close(stream);
                                   return;
@@ -153,6 +160,12 @@ void OutputCapture::finish() {
   out_.reset();
   err_.reset();
   run_until([this] { return writer_.idle(); });
+}
+
+std::chrono::steady_clock::time_point OutputCapture::last_output() const {
+  for (const auto* stream : {out_.get(), err_.get()})
+    if (stream && stream->open && stream->paused) return std::chrono::steady_clock::now();
+  return last_output_;
 }
 
 OutputMatches OutputCapture::matches() const { return watch_ ? watch_->matches() : OutputMatches{}; }

@@ -1,11 +1,14 @@
 #pragma once
-// Output capture (spec §4): with output conditions or --hold-stdout, the
-// attempt's stdout (and stderr, when lines are matched) come through pipes
-// on the event loop; every byte goes on unchanged and promptly through the
-// writer thread (or is held, for stdout under --hold-stdout), and lines
-// are matched in bounded memory. Part of the process layer: Asio is used.
+// Output capture (spec §4): with output conditions, --idle-timeout or
+// --hold-stdout, the attempt's stdout (and stderr, when lines are matched or
+// silence is timed) come through pipes on the event loop; every byte goes
+// on unchanged and promptly through the writer thread (or is held, for
+// stdout under --hold-stdout), lines are matched in bounded memory, and the
+// time of the last byte is kept for --idle-timeout. Part of the process
+// layer: Asio is used.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,17 +28,23 @@ class OutputCapture {
  public:
   // `interrupted` says whether retryx has been told to stop: the writer
   // then gets a short grace rather than all the time a stalled reader takes.
-  OutputCapture(boost::asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout,
+  // stderr comes through a pipe too when lines are matched or `timed`
+  // (--idle-timeout: a byte on either stream counts).
+  OutputCapture(boost::asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout, bool timed,
                 std::function<bool()> interrupted);
   ~OutputCapture();
   OutputCapture(const OutputCapture&) = delete;
   OutputCapture& operator=(const OutputCapture&) = delete;
 
   // Pipes for one attempt: the write ends for the child's stdout and stderr
-  // (stderr empty when lines are not matched). Throws std::runtime_error
+  // (stderr empty under --hold-stdout alone). Throws std::runtime_error
   // when a pipe cannot be made; nothing is left open then.
   std::pair<UniqueFd, UniqueFd> open();
   void start_reading();
+  // When the attempt last wrote a byte (when reading started, before its
+  // first), for --idle-timeout. Now while retryx holds a stream back (its
+  // own reader stalls): an attempt that cannot write is not silent.
+  std::chrono::steady_clock::time_point last_output() const;
   // The attempt's group is gone: reads what is left, and waits until the
   // writer has written it, so that the attempt's output comes before
   // retryx's line about it.
@@ -58,7 +67,9 @@ class OutputCapture {
 
   boost::asio::io_context& io_;
   const bool hold_stdout_;
+  const bool both_streams_;
   std::function<bool()> interrupted_;
+  std::chrono::steady_clock::time_point last_output_{};
   std::optional<OutputWatch> watch_;
   std::unique_ptr<Stream> out_, err_;
   std::optional<HeldOutput> held_;

@@ -68,8 +68,9 @@ std::optional<std::vector<pid_t>> own_children() {
 }  // namespace
 
 Supervision::Supervision(asio::io_context& io, const ProcessPolicy& policy, pid_t pid, bool own_group,
-                         std::optional<Duration> time_limit)
-    : policy_(policy), pid_(pid), own_group_(own_group), limit_timer_(io), kill_timer_(io), check_timer_(io) {
+                         std::optional<Duration> time_limit, std::optional<IdleLimit> idle)
+    : policy_(policy), pid_(pid), own_group_(own_group), idle_(std::move(idle)), limit_timer_(io), idle_timer_(io),
+      kill_timer_(io), check_timer_(io) {
   // A child that has already ended is still a zombie here, so the pid
   // cannot have been reused. Where there is no pidfd_open (Linux < 5.3,
   // valgrind, an old seccomp profile), SIGCHLD alone says when it ends.
@@ -85,10 +86,12 @@ Supervision::Supervision(asio::io_context& io, const ProcessPolicy& policy, pid_
       if (!ec) time_limit_reached();
     });
   }
+  if (idle_) check_idle();
 }
 
 Supervision::~Supervision() {
   limit_timer_.cancel();
+  idle_timer_.cancel();
   kill_timer_.cancel();
   check_timer_.cancel();
   if (how_ && !leader_reaped_) reap_leader();
@@ -132,13 +135,32 @@ void Supervision::leader_ended(const Termination& how) {
 
 void Supervision::time_limit_reached() {
   // A command that ended in time has not timed out, even while what it
-  // left behind is still being stopped.
-  if (how_) return;
+  // left behind is still being stopped; nor is it stopped twice when both
+  // limits come.
+  if (how_ || timed_out_) return;
   timed_out_ = true;
   signaled_ = true;
   send(policy_.signal);  // signal 0 (-s 0): nothing, only the KILL after the grace
   send(SIGCONT);         // a stopped process must run to act on it
   arm_kill();
+}
+
+// The idle limit: due `limit` after the last byte. Reads only move the
+// time of the last byte; the timer, when it fires early, is set again for
+// the new due time, so a command that writes all the time costs one wake-up
+// per `limit`, not a timer per read.
+void Supervision::check_idle() {
+  if (how_ || timed_out_) return;
+  const auto due = idle_->last_output() + idle_->limit;
+  if (std::chrono::steady_clock::now() >= due) {
+    idle_timed_out_ = true;
+    time_limit_reached();
+    return;
+  }
+  idle_timer_.expires_at(due);
+  idle_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) check_idle();
+  });
 }
 
 void Supervision::stop(int signal) {
