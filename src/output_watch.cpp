@@ -9,6 +9,7 @@ OutputWatch::OutputWatch(const OutputPatterns& patterns) {
   if (patterns.retry_if) retry_if_.emplace(*patterns.retry_if);
   if (patterns.stop_if) stop_if_.emplace(*patterns.stop_if);
   if (patterns.fail_if) fail_if_.emplace(*patterns.fail_if);
+  if (patterns.delay_from) delay_from_.emplace(*patterns.delay_from);
 }
 
 void OutputWatch::lines(std::string_view text) {
@@ -16,11 +17,16 @@ void OutputWatch::lines(std::string_view text) {
   if (retry_if_ && !matches_.retry_if) matches_.retry_if = retry_if_->search_lines(text);
   if (stop_if_ && !matches_.stop_if) matches_.stop_if = stop_if_->search_lines(text);
   if (fail_if_ && !matches_.fail_if) matches_.fail_if = fail_if_->search_lines(text);
+  // --delay-from-output: the LAST matching line counts, so it is always
+  // tried; only its value is kept, cut to a bounded size.
+  if (delay_from_)
+    if (const auto value = delay_from_->last_capture(text))
+      matches_.delay_text.emplace(value->substr(0, OutputMatches::max_delay_text));
 }
 
 bool OutputWatch::done() const {
   return (!until_ || matches_.until) && (!retry_if_ || matches_.retry_if) && (!stop_if_ || matches_.stop_if) &&
-         (!fail_if_ || matches_.fail_if);
+         (!fail_if_ || matches_.fail_if) && !delay_from_;
 }
 
 void LineSplitter::feed(std::string_view chunk, OutputWatch& watch) {

@@ -66,6 +66,7 @@ struct Regex::Impl {
   pcre2_code* code = nullptr;        // one line is the subject
   pcre2_code* lines_code = nullptr;  // many lines, multi-line mode; null: line by line only
   pcre2_match_data* data = nullptr;
+  bool has_group = false;            // the value of a match is group 1, else the whole match
   ~Impl() {
     pcre2_match_data_free(data);
     pcre2_code_free(lines_code);
@@ -80,7 +81,10 @@ Regex::Regex(const std::string& pattern) : impl_(std::make_unique<Impl>()) {
   impl_->code = compile(pattern, options);
   // ^ and $ at each line's start and end, as on a line alone.
   if (!depends_on_context(pattern)) impl_->lines_code = compile(pattern, options | PCRE2_MULTILINE);
-  impl_->data = pcre2_match_data_create(1, nullptr);
+  impl_->data = pcre2_match_data_create(2, nullptr);  // the match and group 1
+  uint32_t groups = 0;
+  pcre2_pattern_info(impl_->code, PCRE2_INFO_CAPTURECOUNT, &groups);
+  impl_->has_group = groups > 0;
 }
 
 Regex::~Regex() = default;
@@ -94,7 +98,25 @@ bool Regex::search(std::string_view text) const {
                      nullptr) >= 0;
 }
 
-bool Regex::search_lines(std::string_view text) const {
+bool Regex::search_lines(std::string_view text) const { return find_line(text, 0).has_value(); }
+
+std::optional<std::string_view> Regex::last_capture(std::string_view text) const {
+  std::optional<std::string_view> last;
+  std::size_t from = 0;
+  while (const std::optional<Line> line = find_line(text, from)) {
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(impl_->data);
+    const std::size_t group = impl_->has_group ? 1 : 0;
+    const PCRE2_SIZE begin = ovector[2 * group], end = ovector[2 * group + 1];
+    // An unset group; \K in a lookahead can also put the start after the end.
+    if (begin == PCRE2_UNSET || end == PCRE2_UNSET || begin > end) last = text.substr(line->start, 0);
+    else last = text.substr(line->start + begin, end - begin);
+    from = line->start + line->size + 1;
+    if (from > text.size()) break;
+  }
+  return last;
+}
+
+std::optional<Regex::Line> Regex::find_line(std::string_view text, std::size_t from) const {
   // From a line's start, the scan finds the leftmost place where the
   // pattern matches with the lines beside it in view. A line that matches
   // alone matches there too (nothing in the pattern looks past the line,
@@ -103,13 +125,15 @@ bool Regex::search_lines(std::string_view text) const {
   // match that only exists across lines is not a match.
   const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   bool scan = impl_->lines_code != nullptr;
-  std::size_t from = 0;  // always a line's start
   while (true) {
     if (scan) {
       const int rc = pcre2_match(impl_->lines_code, subject, text.size(), from, 0, impl_->data, nullptr);
       // In multi-line mode ^ does not match after a '\n' that ends the
       // subject: the empty last line such a text has is tried alone.
-      if (rc == PCRE2_ERROR_NOMATCH) return text.ends_with('\n') && search({});
+      if (rc == PCRE2_ERROR_NOMATCH) {
+        if (text.ends_with('\n') && search(text.substr(text.size()))) return Line{text.size(), 0};
+        return std::nullopt;
+      }
       if (rc >= 0) {
         const std::size_t start = pcre2_get_ovector_pointer(impl_->data)[0];
         if (start > from) {
@@ -121,8 +145,8 @@ bool Regex::search_lines(std::string_view text) const {
       }
     }
     const std::size_t end = std::min(text.find('\n', from), text.size());
-    if (search(text.substr(from, end - from))) return true;
-    if (end == text.size()) return false;
+    if (search(text.substr(from, end - from))) return Line{from, end - from};
+    if (end == text.size()) return std::nullopt;
     from = end + 1;
   }
 }

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "output_watch.hpp"
 
 using namespace retryx;
@@ -127,4 +131,59 @@ TEST_CASE("--fail-if-output joins done(): scanning stops once it and the others 
                     return bad;
                   }()),
                   ValueError);
+}
+
+namespace {
+
+// Feeds stdout and stderr pieces in turn to one watch; the delay text at the end.
+std::optional<std::string> delay_text(const std::string& pattern, const std::vector<std::pair<int, std::string>>& pieces,
+                                      OutputPatterns p = {}) {
+  p.delay_from = pattern;
+  OutputWatch watch(p);
+  LineSplitter out, err;
+  for (const auto& [stream, text] : pieces) (stream == 1 ? out : err).feed(text, watch);
+  out.finish(watch);
+  err.finish(watch);
+  return watch.matches().delay_text;
+}
+
+const std::string retry_after = "(?i)^Retry-After: *(.*?)\\r?$";
+
+}  // namespace
+
+TEST_CASE("--delay-from-output: the last matching line of either stream gives the value") {
+  CHECK(delay_text(retry_after, {{2, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\n\r\n"}}) == "3");
+  CHECK(delay_text(retry_after, {{2, "Retry-After: 3\r\n"}, {1, "retry-after: 5\n"}}) == "5");
+  CHECK(delay_text(retry_after, {{1, "retry-after: 5\n"}, {2, "Retry-After: 3\r\n"}}) == "3");
+  CHECK(delay_text(retry_after, {{2, "Retry-After: Wed, 21 Oct 2026 07:28:00 GMT\r\n"}}) ==
+        "Wed, 21 Oct 2026 07:28:00 GMT");
+  CHECK(delay_text(retry_after, {{1, "nothing here\n"}}) == std::nullopt);
+  // The last line without its newline counts; lines are cut wherever.
+  CHECK(delay_text("wait (\\d+)", {{1, "wait 1\nwa"}, {1, "it 2\nwait"}, {1, " 3"}}) == "3");
+  // No group: the whole match.
+  CHECK(delay_text("\\d+ms", {{1, "in 250ms\n"}}) == "250ms");
+}
+
+TEST_CASE("--delay-from-output keeps scanning after the other patterns matched") {
+  OutputPatterns p;
+  p.until = "ready";
+  p.delay_from = "wait (\\d+)";
+  OutputWatch watch(p);
+  LineSplitter lines;
+  lines.feed("ready\nwait 1\n", watch);
+  CHECK(watch.matches().until);
+  CHECK_FALSE(watch.done());  // the last line counts: never done
+  lines.feed("x\nwait 2\ny\n", watch);
+  CHECK(watch.matches().delay_text == "2");
+  watch.reset();
+  CHECK_FALSE(watch.matches().delay_text);
+}
+
+TEST_CASE("--delay-from-output: the value kept is at most 256 bytes, whatever the line") {
+  const std::string huge(3 * OutputWatch::max_line, '9');
+  const auto text = delay_text("^wait (.*)$", {{1, "wait " + huge + "\n"}});
+  REQUIRE(text);
+  CHECK(text->size() == OutputMatches::max_delay_text);
+  // A later short line replaces it.
+  CHECK(delay_text("^wait (.*)$", {{1, "wait " + huge + "\nwait 4\n"}}) == "4");
 }

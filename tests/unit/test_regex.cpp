@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -101,4 +102,61 @@ TEST_CASE("patterns that could see beside the line are matched line by line") {
 TEST_CASE("a bad pattern is a ValueError with PCRE2's reason") {
   CHECK_THROWS_AS(Regex("(unclosed"), ValueError);
   CHECK_THROWS_WITH_AS(Regex("a{2,1}"), doctest::Contains("bad regular expression at offset"), ValueError);
+}
+
+namespace {
+
+// The answer last_capture must give: each line alone, the last that matches.
+std::optional<std::string> last_line_value(const std::string& pattern, std::string_view text) {
+  const Regex alone(pattern);
+  std::optional<std::string> last;
+  while (true) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    if (auto v = alone.last_capture(text.substr(0, end))) last = std::string(*v);
+    if (end == text.size()) return last;
+    text.remove_prefix(end + 1);
+  }
+}
+
+std::optional<std::string> last_capture(const std::string& pattern, std::string_view text) {
+  const auto v = Regex(pattern).last_capture(text);
+  return v ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("last_capture: group 1 of the last matching line, or the whole match") {
+  CHECK(last_capture("^Retry-After: *(.*?)\\r?$", "HTTP/1.1 429\r\nRetry-After: 3\r\nX: y\r\n") == "3");
+  CHECK(last_capture("^Retry-After: *(.*?)\\r?$", "Retry-After: 3\nRetry-After: 7\nother") == "7");
+  CHECK(last_capture("(?i)^Retry-After: *(.*?)\\r?$", "retry-after: 120\r") == "120");
+  CHECK(last_capture("(?i)^Retry-After: *(.*?)\\r?$", "RETRY-AFTER: Wed, 21 Oct 2026 07:28:00 GMT\r") ==
+        "Wed, 21 Oct 2026 07:28:00 GMT");
+  CHECK(last_capture("\\d+s", "wait 3s\nwait 10s then") == "10s");  // no group: the whole match
+  CHECK(last_capture("wait (\\d+)|hold", "wait 3\nhold") == "");    // group 1 took no part
+  CHECK(last_capture("(x)", "a\nb") == std::nullopt);
+  CHECK(last_capture("^$", "a\n") == "");                          // the empty last line
+  CHECK(last_capture("^(a*)$", "aa\nb\na") == "a");
+  // Never across lines: the value comes from the line alone.
+  CHECK(last_capture("a\\s*(b)", "a\nb") == std::nullopt);
+  CHECK(last_capture("a\\s*(b)", "a\nb\nab") == "b");
+  // Patterns matched line by line give the same answers.
+  CHECK(last_capture("(?<!x)(ab)", "ab1\nxab\nab2") == "ab");
+  CHECK(last_capture("\\Aab(\\d)", "ab1\nxab\nab2") == "2");
+}
+
+TEST_CASE("last_capture gives the answer of each line alone - random texts and tricky patterns") {
+  std::mt19937 rng(20261203);
+  for (const auto& base : tricky_patterns) {
+    for (const std::string& pattern : {base, "(" + base + ")"}) {
+      CAPTURE(pattern);
+      const Regex regex(pattern);
+      for (int i = 0; i < 1000; ++i) {
+        const std::string text = random_text(rng);
+        CAPTURE(text);
+        const auto got = regex.last_capture(text);
+        REQUIRE(got.has_value() == regex.search_lines(text));
+        REQUIRE((got ? std::optional<std::string>(*got) : std::nullopt) == last_line_value(pattern, text));
+      }
+    }
+  }
 }
