@@ -59,6 +59,26 @@ std::string why_retryable(const std::string& reason) {
   return " (" + reason + ")";
 }
 
+// Where a retry's delay came from, with --delay-from-output: "asked by the
+// command", "the command asked for 2h; capped by --max-delay", "the
+// backoff's; the command asked for 1s", or why its value was ignored.
+std::string delay_source(const AttemptRecord& r) {
+  if (!r.directed_delay_problem.empty()) return r.directed_delay_problem;
+  if (!r.directed_delay || !r.delay) return "";
+  if (*r.directed_delay == *r.delay) return "asked by the command";
+  if (*r.directed_delay > *r.delay)
+    return fmt::format("the command asked for {}; capped by --max-delay", format_duration(*r.directed_delay));
+  return fmt::format("the backoff's; the command asked for {}", format_duration(*r.directed_delay));
+}
+
+// " (delay source; why retryable)", either part left out when it says nothing.
+std::string notes(const std::string& source, const std::string& reason) {
+  const std::string why = why_retryable(reason);
+  if (source.empty()) return why;
+  if (why.empty()) return " (" + source + ")";
+  return " (" + source + "; " + why.substr(2);
+}
+
 }  // namespace
 
 void TextLog::attempt_ended(const AttemptRecord& r) {
@@ -71,12 +91,14 @@ void TextLog::attempt_ended(const AttemptRecord& r) {
       break;
     case AttemptOutcome::retry:
       line(fmt::format("{} failed after {}: {}; retrying in {}{}", label, took, what,
-                       format_duration(r.delay.value_or(Duration::zero())), why_retryable(r.reason)),
+                       format_duration(r.delay.value_or(Duration::zero())), notes(delay_source(r), r.reason)),
            Tone::warn);
       break;
     case AttemptOutcome::fatal:
     case AttemptOutcome::deadline:
-      line(fmt::format("{} failed after {}: {}; not retrying: {}", label, took, what, r.reason), Tone::bad);
+      line(fmt::format("{} failed after {}: {}; not retrying: {}{}", label, took, what, r.reason,
+                       r.directed_delay_problem.empty() ? "" : " (" + r.directed_delay_problem + ")"),
+           Tone::bad);
       break;
     case AttemptOutcome::exhausted:
       line(fmt::format("{} failed after {}: {}{}; no attempts left", label, took, what, why_retryable(r.retry_reason)),

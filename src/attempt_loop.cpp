@@ -9,6 +9,7 @@
 
 #include "backoff.hpp"
 #include "classify.hpp"
+#include "directed_delay.hpp"
 #include "exit_status.hpp"
 #include "signal_names.hpp"
 
@@ -144,16 +145,51 @@ class AttemptLoop {
       return record;
     }
     if (policy_.reset_after && record.result.duration >= *policy_.reset_after) backoff_.restart();
-    const Duration delay = backoff_.next();
+    Duration delay = backoff_.next();
+    const bool directed = direct(record, delay);
     if (deadline_ && sleeper_.now() + delay > *deadline_) {
       // No sleep past the deadline: give up now rather than wake up too late.
       record.outcome = AttemptOutcome::deadline;
-      record.reason = fmt::format("the next delay ({}) would end after --max-time {}", format_duration(delay),
-                                  format_duration(*policy_.max_time));
+      record.reason = fmt::format("the next delay ({}{}) would end after --max-time {}", format_duration(delay),
+                                  directed ? ", asked by the command" : "", format_duration(*policy_.max_time));
       return record;
     }
     record.delay = delay;
     return record;
+  }
+
+  // --delay-from-output: the value the attempt's last matching line gave.
+  // The delay becomes the longer of the backoff's and the command's, the
+  // command's capped at --max-delay. A value that does not parse is noted
+  // in the record (the log says so) and ignored. True: the command's
+  // delay is the one taken.
+  bool direct(AttemptRecord& record, Duration& delay) {
+    const std::optional<std::string>& text = record.result.output.delay_text;
+    if (!policy_.classify.output.delay_from || !text) return false;
+    try {
+      const Duration asked = parse_directed_delay(*text, sleeper_.wall_clock());
+      record.directed_delay = asked;
+      const Duration capped = std::min(asked, policy_.backoff.max_delay);
+      if (capped <= delay) return false;
+      delay = capped;
+      return true;
+    } catch (const ValueError& e) {
+      record.directed_delay_problem = fmt::format("--delay-from-output: ignored '{}': {}", printable(*text), e.what());
+      return false;
+    }
+  }
+
+  // The command's value for a log line: control characters and bytes that
+  // are not ASCII escaped as \xNN, at most 64 characters.
+  static std::string printable(std::string_view text) {
+    std::string out;
+    for (const char c : text.substr(0, 64)) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 || byte >= 0x7f || c == '\\') out += fmt::format("\\x{:02x}", byte);
+      else out += c;
+    }
+    if (text.size() > 64) out += "...";
+    return out;
   }
 
   // What bounds the next attempt or hook: --timeout, or what is left of

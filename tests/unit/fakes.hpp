@@ -22,6 +22,12 @@ class FakeTime : public Sleeper {
     return std::nullopt;
   }
   Duration now() override { return clock; }
+  // The calendar time moves with the fake clock, from wall_start
+  // (2026-10-21 00:00:00 UTC unless a test sets it).
+  std::chrono::system_clock::time_point wall_start{std::chrono::sys_days(std::chrono::year(2026) / 10 / 21)};
+  std::chrono::system_clock::time_point wall_clock() override {
+    return wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(clock);
+  }
   std::optional<int> stop;  // the signal stop_requested() reports,
   int stop_from_check = 1;  // from this look on (1: the first)
   int stop_checks = 0;

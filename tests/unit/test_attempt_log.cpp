@@ -2,6 +2,7 @@
 #include <chrono>
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -49,4 +50,56 @@ TEST_CASE("the text log loses no line on a full non-blocking pipe shared with ot
   CHECK(got.size() == expected.size());
   const bool same = got == expected;  // not CHECK(got == expected): doctest would print both
   CHECK(same);
+}
+
+namespace {
+
+// The text log's line for one record (normal verbosity, no colour).
+std::string text_line(const AttemptRecord& record) {
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  {
+    TextLog log(fds[1], Verbosity::normal);
+    log.attempt_ended(record);
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  return got;
+}
+
+AttemptRecord retried(Duration delay, std::optional<Duration> directed, std::string reason = "every failure is retried") {
+  AttemptRecord r{1, 5, {Exited{1}, std::chrono::milliseconds(5)}, AttemptOutcome::retry, std::move(reason), delay};
+  r.directed_delay = directed;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the text log says where a retry's delay came from (--delay-from-output)") {
+  using namespace std::chrono_literals;
+  CHECK(text_line(retried(3s, 3s)) == "retryx: attempt 1/5 failed after 5ms: exit code 1; retrying in 3s (asked by the command)\n");
+  CHECK(text_line(retried(60s, 2h)) ==
+        "retryx: attempt 1/5 failed after 5ms: exit code 1; retrying in 1m (the command asked for 2h; capped by --max-delay)\n");
+  CHECK(text_line(retried(4s, 1s)) ==
+        "retryx: attempt 1/5 failed after 5ms: exit code 1; retrying in 4s (the backoff's; the command asked for 1s)\n");
+  CHECK(text_line(retried(3s, 3s, "a line matched --retry-if-output")) ==
+        "retryx: attempt 1/5 failed after 5ms: exit code 1; retrying in 3s (asked by the command; a line matched "
+        "--retry-if-output)\n");
+  // Nothing asked: as before.
+  CHECK(text_line(retried(1s, std::nullopt)) == "retryx: attempt 1/5 failed after 5ms: exit code 1; retrying in 1s\n");
+  AttemptRecord ignored = retried(1s, std::nullopt);
+  ignored.directed_delay_problem = "--delay-from-output: ignored 'soon': neither a duration";
+  CHECK(text_line(ignored) ==
+        "retryx: attempt 1/5 failed after 5ms: exit code 1; retrying in 1s (--delay-from-output: ignored 'soon': "
+        "neither a duration)\n");
+  // Given up at the deadline: the reason says it, and an ignored value too.
+  AttemptRecord deadline = retried(1s, std::nullopt);
+  deadline.outcome = AttemptOutcome::deadline;
+  deadline.delay.reset();
+  deadline.reason = "the next delay (3s, asked by the command) would end after --max-time 2s";
+  CHECK(text_line(deadline) == "retryx: attempt 1/5 failed after 5ms: exit code 1; not retrying: the next delay (3s, "
+                               "asked by the command) would end after --max-time 2s\n");
 }
