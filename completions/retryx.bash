@@ -14,6 +14,7 @@ _retryx()
         --reset-after --splay --success --retry-on --stop-on
         --max-time --deadline --timeout --signal --kill-after --stdin
         --until-output --retry-if-output --stop-if-output
+        --delay-from-output
         --circuit --circuit-threshold --circuit-cooldown
         --on-retry --on-giveup
         --log-format --log-file --color --report

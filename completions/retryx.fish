@@ -21,7 +21,7 @@ function __retryx_command_start
             case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
                 --multiplier --delays --jitter --seed --reset-after --splay --success \
                 --retry-on --stop-on --max-time --deadline --timeout --signal --kill-after \
-                --stdin --until-output --retry-if-output --stop-if-output --circuit \
+                --stdin --until-output --retry-if-output --stop-if-output --delay-from-output --circuit \
                 --circuit-threshold --circuit-cooldown --on-retry --on-giveup --log-format \
                 --log-file --color --report
                 set i (math $i + 2)
@@ -120,6 +120,7 @@ complete -c retryx -n __retryx_options_allowed -s I -l replay-stdin -d 'Same as 
 complete -c retryx -n __retryx_options_allowed -l until-output -x -d 'Success also needs a line matching REGEX'
 complete -c retryx -n __retryx_options_allowed -l retry-if-output -x -d 'Retry a failure only with a line matching REGEX'
 complete -c retryx -n __retryx_options_allowed -l stop-if-output -x -d 'Never retry a failure with a line matching REGEX'
+complete -c retryx -n __retryx_options_allowed -l delay-from-output -x -d 'The last line matching REGEX gives the next delay'
 complete -c retryx -n __retryx_options_allowed -s O -l hold-stdout -d 'Stdout only from the attempt that succeeds'
 
 # Circuit breaker: the state file is a file name; N and DURATION are left free.

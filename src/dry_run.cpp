@@ -73,6 +73,11 @@ void print_dry_run(const Policy& policy, const Command& command, std::ostream& o
   if (policy.reset_after)
     fmt::print(out, "an attempt that runs {} or longer starts the schedule over at retry 1\n",
                format_duration(*policy.reset_after));
+  if (policy.classify.output.delay_from)
+    fmt::print(out,
+               "--delay-from-output: a failed attempt may ask for a longer delay than the schedule's, "
+               "up to --max-delay {}\n",
+               format_duration(policy.backoff.max_delay));
 }
 
 }  // namespace retryx

@@ -83,6 +83,7 @@ std::string policy_json(const Policy& p) {
   o.optional_field("until_output", p.classify.output.until);
   o.optional_field("retry_if_output", p.classify.output.retry_if);
   o.optional_field("stop_if_output", p.classify.output.stop_if);
+  o.optional_field("delay_from_output", p.classify.output.delay_from);
   o.optional_field("on_retry", p.hooks.on_retry);
   o.optional_field("on_giveup", p.hooks.on_giveup);
   o.optional_field("circuit", p.circuit.path);
@@ -102,8 +103,14 @@ JsonObject attempt_fields(const AttemptRecord& r) {
   else o.null_field("pid");
   o.field("duration_ms", to_millis(r.result.duration));
   add_termination(o, r.result.how);
-  o.field("timed_out", r.result.timed_out).field("outcome", name(r.outcome)).field("reason", r.reason);
+  o.field("timed_out", r.result.timed_out).field("outcome", name(r.outcome));
+  // A --delay-from-output value that was ignored: said after the rule.
+  const std::string reason =
+      r.directed_delay_problem.empty() ? r.reason : fmt::format("{}; {}", r.reason, r.directed_delay_problem);
+  o.field("reason", reason);
   if (r.outcome == AttemptOutcome::retry && r.delay) o.field("delay_ms", to_millis(*r.delay));
+  // --delay-from-output: what the command asked for, before the cap.
+  if (r.directed_delay) o.field("directed_delay_ms", to_millis(*r.directed_delay));
   if (auto* failed = std::get_if<SpawnFailed>(&r.result.how)) o.field("error", failed->error);
   return o;
 }

@@ -60,6 +60,10 @@ const std::vector<OptionGroup>& option_table() {
            {"until-output", "REGEX", "an attempt succeeds only if it also printed a line matching REGEX"},
            {"retry-if-output", "REGEX", "a failed attempt is retried only if it printed a line matching REGEX"},
            {"stop-if-output", "REGEX", "a failed attempt that printed a line matching REGEX is never retried"},
+           {"delay-from-output", "REGEX",
+            "the command says how long to wait: a failed attempt's last line matching REGEX gives the next "
+            "delay, its first capture group (or the whole match) a duration or an HTTP date; the longer of "
+            "it and the backoff's is taken, at most --max-delay"},
            {"hold-stdout,O", nullptr,
             "stdout reaches stdout only from the attempt that succeeds; a failed attempt's goes to stderr"},
        }},

@@ -64,6 +64,7 @@ std::string describe_policy(const Policy& p) {
   if (output.until) extras += fmt::format(", until output /{}/", *output.until);
   if (output.retry_if) extras += fmt::format(", retry if output /{}/", *output.retry_if);
   if (output.stop_if) extras += fmt::format(", stop if output /{}/", *output.stop_if);
+  if (output.delay_from) extras += fmt::format(", delay from output /{}/", *output.delay_from);
   if (p.circuit.path)
     extras += fmt::format(", circuit {} (threshold {}, cooldown {})", *p.circuit.path, p.circuit.threshold,
                           format_duration(p.circuit.cooldown));

@@ -211,6 +211,7 @@ Policy build_policy(const Values& values) {
   if (auto v = values.get("until-output")) classify.output.until = pattern_of(*v);
   if (auto v = values.get("retry-if-output")) classify.output.retry_if = pattern_of(*v);
   if (auto v = values.get("stop-if-output")) classify.output.stop_if = pattern_of(*v);
+  if (auto v = values.get("delay-from-output")) classify.output.delay_from = pattern_of(*v);
   process.hold_stdout = flag(values, "hold-stdout");
 
   LogPolicy& log = p.log;

@@ -8,7 +8,8 @@ usage: jsonl_check.py check FILE
 check: every line is valid UTF-8 and one JSON object; "ts" is RFC 3339 UTC
 with milliseconds and "Z"; "event" is one of the spec's; each event has
 exactly the spec's fields, of the spec's types ("delay_ms" only when the
-outcome is "retry", "error" only when the command could not be started);
+outcome is "retry", "directed_delay_ms" only with "retry" or "deadline",
+"error" only when the command could not be started);
 the log starts with "start" and ends with "end" (circuit-breaker notices
 aside), attempts are numbered 1, 2, ... and each "attempt_start" is
 followed by its "attempt" event, and "end" counts them. Prints one line per problem; exits 1 if there is any.
@@ -116,6 +117,8 @@ def check_event(e):
                     "outcome", "reason"}
         if e.get("outcome") == "retry":
             expected.add("delay_ms")
+        if "directed_delay_ms" in e:  # only when --delay-from-output read one
+            expected.add("directed_delay_ms")
         if e.get("pid") is None:  # the command could not be started
             expected.add("error")
         exactly(expected)
@@ -134,6 +137,9 @@ def check_event(e):
             out.append(f"reason {e.get('reason')!r}")
         if "delay_ms" in e and (not is_int(e["delay_ms"]) or e["delay_ms"] < 0):
             out.append(f"delay_ms {e['delay_ms']!r}")
+        if "directed_delay_ms" in e and (not is_int(e["directed_delay_ms"]) or e["directed_delay_ms"] < 0
+                                         or e.get("outcome") not in ("retry", "deadline")):
+            out.append(f"directed_delay_ms {e['directed_delay_ms']!r} (outcome {e.get('outcome')!r})")
         if "error" in e and (not isinstance(e["error"], str) or not e["error"]):
             out.append(f"error {e['error']!r}")
     elif kind == "hook":
