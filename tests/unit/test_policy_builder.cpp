@@ -56,3 +56,17 @@ TEST_CASE("flags: set by the option, or by 1 in the environment") {
   values.environment["preserve-status"] = {"yes", "RETRYX_PRESERVE_STATUS"};
   CHECK(usage_error(values).find("use 1 or 0") != std::string::npos);
 }
+
+TEST_CASE("--delay-from-output: a PCRE2 pattern (captures output); a bad one names PCRE2's message") {
+  Values values;
+  values.command_line["delay-from-output"] = {"(?i)^Retry-After: *(.*?)\\r?$", "--delay-from-output"};
+  const Policy p = build_policy(values);
+  CHECK(p.classify.output.delay_from == "(?i)^Retry-After: *(.*?)\\r?$");
+  CHECK(p.classify.output.any());  // output is captured, stderr too
+  values.command_line["delay-from-output"] = {"(unclosed", "--delay-from-output"};
+  CHECK(usage_error(values) ==
+        "--delay-from-output: invalid value '(unclosed': bad regular expression at offset 9: missing closing parenthesis");
+  values.command_line.clear();
+  values.environment["delay-from-output"] = {"a{2,1}", "RETRYX_DELAY_FROM_OUTPUT"};
+  CHECK(usage_error(values).starts_with("RETRYX_DELAY_FROM_OUTPUT: invalid value 'a{2,1}': bad regular expression"));
+}
