@@ -319,3 +319,17 @@ TEST_CASE("supervision options") {
   // An alias has no environment form.
   CHECK_FALSE(request({"x"}, {"RETRYX_DEADLINE=3s"}).policy.max_time.has_value());
 }
+
+TEST_CASE("--idle-timeout and --fail-if-output on the command line and in the environment") {
+  RunRequest r = request({"--idle-timeout", "30s", "--fail-if-output", "^W: ", "x"});
+  CHECK(r.policy.process.idle_timeout == 30s);
+  CHECK(r.policy.classify.output.fail_if == "^W: ");
+  CHECK(r.command == std::vector<std::string>{"x"});
+  CHECK(request({"--idle-timeout=2m", "x"}).policy.process.idle_timeout == 120s);
+  CHECK_FALSE(request({"--idle-timeout", "0", "x"}).policy.process.idle_timeout.has_value());
+  CHECK(request({"x"}, {"RETRYX_IDLE_TIMEOUT=5s"}).policy.process.idle_timeout == 5s);
+  CHECK(request({"--idle-timeout", "1s", "x"}, {"RETRYX_IDLE_TIMEOUT=5s"}).policy.process.idle_timeout == 1s);
+  CHECK(request({"x"}, {"RETRYX_FAIL_IF_OUTPUT=warning"}).policy.classify.output.fail_if == "warning");
+  CHECK(usage_error({"--idle-timeout", "x"}).find("--idle-timeout: invalid value 'x'") != std::string::npos);
+  CHECK(usage_error({"--fail-if-output", "(", "x"}).find("--fail-if-output: invalid value '('") != std::string::npos);
+}

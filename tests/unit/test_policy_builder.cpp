@@ -57,6 +57,46 @@ TEST_CASE("flags: set by the option, or by 1 in the environment") {
   CHECK(usage_error(values).find("use 1 or 0") != std::string::npos);
 }
 
+TEST_CASE("--idle-timeout: a duration; 0 means none; the duration rules") {
+  Values values;
+  CHECK_FALSE(build_policy(values).process.idle_timeout.has_value());
+  values.command_line["idle-timeout"] = {"1m30s", "--idle-timeout"};
+  CHECK(build_policy(values).process.idle_timeout == 90s);
+  values.command_line["idle-timeout"] = {"0", "--idle-timeout"};
+  CHECK_FALSE(build_policy(values).process.idle_timeout.has_value());
+  // A positive duration never rounds to none.
+  values.command_line["idle-timeout"] = {"0.0000000001", "--idle-timeout"};
+  CHECK(build_policy(values).process.idle_timeout == Duration(1));
+  values.command_line["idle-timeout"] = {"-1s", "--idle-timeout"};
+  CHECK(usage_error(values) == "--idle-timeout: invalid value '-1s': a duration cannot be negative");
+  values.command_line["idle-timeout"] = {"101d", "--idle-timeout"};
+  CHECK(usage_error(values).starts_with("--idle-timeout: invalid value '101d': "));
+  values.command_line.clear();
+  values.environment["idle-timeout"] = {"soon", "RETRYX_IDLE_TIMEOUT"};
+  CHECK(usage_error(values).starts_with("RETRYX_IDLE_TIMEOUT: invalid value 'soon': "));
+  // It stands beside --timeout: neither replaces the other.
+  values.environment.clear();
+  values.command_line["idle-timeout"] = {"10s", "--idle-timeout"};
+  values.command_line["timeout"] = {"1m", "-t"};
+  const Policy p = build_policy(values);
+  CHECK(p.process.idle_timeout == 10s);
+  CHECK(p.process.timeout == 60s);
+}
+
+TEST_CASE("--fail-if-output: a PCRE2 pattern; a bad one names PCRE2's message and the offset") {
+  Values values;
+  values.command_line["fail-if-output"] = {"^W: (Failed to fetch|Some index files failed)", "--fail-if-output"};
+  const Policy p = build_policy(values);
+  CHECK(p.classify.output.fail_if == "^W: (Failed to fetch|Some index files failed)");
+  CHECK(p.classify.output.any());
+  values.command_line["fail-if-output"] = {"(unclosed", "--fail-if-output"};
+  CHECK(usage_error(values) ==
+        "--fail-if-output: invalid value '(unclosed': bad regular expression at offset 9: missing closing parenthesis");
+  values.command_line.clear();
+  values.environment["fail-if-output"] = {"a{2,1}", "RETRYX_FAIL_IF_OUTPUT"};
+  CHECK(usage_error(values).starts_with("RETRYX_FAIL_IF_OUTPUT: invalid value 'a{2,1}': bad regular expression at offset"));
+}
+
 TEST_CASE("--delay-from-output: a PCRE2 pattern (captures output); a bad one names PCRE2's message") {
   Values values;
   values.command_line["delay-from-output"] = {"(?i)^Retry-After: *(.*?)\\r?$", "--delay-from-output"};

@@ -178,3 +178,61 @@ TEST_CASE("waiting does not poll: a 1 s child or sleep costs a handful of wake-u
   CHECK(layer.now() - start >= 1s);
   CHECK(voluntary_switches() - before < 30);
 }
+
+// --idle-timeout: the time of the last byte, not of the start, decides.
+// Bounds are generous: a machine five times slower passes them.
+TEST_CASE("--idle-timeout stops a silent attempt as a timeout does and says so") {
+  ProcessPolicy policy;
+  policy.idle_timeout = 200ms;
+  ProcessLayer layer{policy, OutputPatterns{}};
+  AttemptResult r = run(layer, {"sleep", "30"});
+  CHECK(r.timed_out);
+  CHECK(r.idle_limit == 200ms);
+  REQUIRE(std::holds_alternative<Signaled>(r.how));
+  CHECK(std::get<Signaled>(r.how).signal == SIGTERM);
+  CHECK(r.duration >= 200ms);
+  CHECK(r.duration < 10s);
+}
+
+TEST_CASE("--idle-timeout: an attempt that keeps writing runs past the idle limit") {
+  ProcessPolicy policy;
+  policy.idle_timeout = 1s;
+  ProcessLayer layer{policy, OutputPatterns{}};
+  // 25 bytes 0.1 s apart on stderr, 2.5 s in all: ten times the gap is the limit.
+  AttemptResult r = run(layer, {"sh", "-c", "i=0; while [ $i -lt 25 ]; do printf ' ' >&2; sleep 0.1; i=$((i+1)); done"});
+  CHECK_FALSE(r.timed_out);
+  CHECK_FALSE(r.idle_limit.has_value());
+  REQUIRE(std::holds_alternative<Exited>(r.how));
+  CHECK(std::get<Exited>(r.how).code == 0);
+  CHECK(r.duration >= 2s);
+}
+
+TEST_CASE("--idle-timeout and --timeout: whichever comes first stops the attempt") {
+  ProcessPolicy policy;
+  policy.idle_timeout = 20s;
+  policy.timeout = 200ms;
+  ProcessLayer layer{policy, OutputPatterns{}};
+  AttemptResult by_timeout = layer.run(AttemptRequest{Command{"sleep", "30"}, {}, policy.timeout, false, {}});
+  CHECK(by_timeout.timed_out);
+  CHECK_FALSE(by_timeout.idle_limit.has_value());
+  CHECK(by_timeout.duration < 10s);
+
+  policy.idle_timeout = 200ms;
+  policy.timeout = 20s;
+  ProcessLayer idle_first{policy, OutputPatterns{}};
+  AttemptResult by_idle = idle_first.run(AttemptRequest{Command{"sleep", "30"}, {}, policy.timeout, false, {}});
+  CHECK(by_idle.timed_out);
+  CHECK(by_idle.idle_limit == 200ms);
+  CHECK(by_idle.duration < 10s);
+}
+
+TEST_CASE("--idle-timeout does not bound hooks, whose output is not read") {
+  ProcessPolicy policy;
+  policy.idle_timeout = 100ms;
+  ProcessLayer layer{policy, OutputPatterns{}};
+  const Command command{"sleep", "0.5"};
+  AttemptResult r = layer.run(AttemptRequest{command, {}, std::nullopt, true, {}});
+  CHECK_FALSE(r.timed_out);
+  REQUIRE(std::holds_alternative<Exited>(r.how));
+  CHECK(std::get<Exited>(r.how).code == 0);
+}
