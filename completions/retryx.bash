@@ -12,8 +12,8 @@ _retryx()
     local value_opts='--attempts --max --max-attempts --retries --backoff
         --delay --max-delay --multiplier --delays --jitter --seed
         --reset-after --splay --success --retry-on --stop-on
-        --max-time --deadline --timeout --signal --kill-after --stdin
-        --until-output --retry-if-output --stop-if-output
+        --max-time --deadline --timeout --idle-timeout --signal --kill-after --stdin
+        --until-output --retry-if-output --stop-if-output --fail-if-output
         --delay-from-output
         --circuit --circuit-threshold --circuit-cooldown
         --on-retry --on-giveup

@@ -20,8 +20,9 @@ function __retryx_command_start
                 return 0
             case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
                 --multiplier --delays --jitter --seed --reset-after --splay --success \
-                --retry-on --stop-on --max-time --deadline --timeout --signal --kill-after \
-                --stdin --until-output --retry-if-output --stop-if-output --delay-from-output --circuit \
+                --retry-on --stop-on --max-time --deadline --timeout --idle-timeout --signal --kill-after \
+                --stdin --until-output --retry-if-output --stop-if-output --fail-if-output \
+                --delay-from-output --circuit \
                 --circuit-threshold --circuit-cooldown --on-retry --on-giveup --log-format \
                 --log-file --color --report
                 set i (math $i + 2)
@@ -105,6 +106,7 @@ complete -c retryx -n __retryx_options_allowed -l stop-on -x -d 'Failures never 
 complete -c retryx -n __retryx_options_allowed -s T -l max-time -x -d 'Bound on the whole run, sleeps included (0: none)'
 complete -c retryx -n __retryx_options_allowed -l deadline -x -d 'Same as --max-time'
 complete -c retryx -n __retryx_options_allowed -s t -l timeout -x -d 'Limit on each attempt and hook (0: none)'
+complete -c retryx -n __retryx_options_allowed -l idle-timeout -x -d 'Stop an attempt silent on stdout and stderr this long (0: none)'
 complete -c retryx -n __retryx_options_allowed -s s -l signal -x -d 'Signal sent at the timeout (default TERM; 0: none, only KILL)' \
     -a 'TERM KILL INT HUP QUIT USR1 USR2 ALRM SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2 SIGALRM 0'
 complete -c retryx -n __retryx_options_allowed -s k -l kill-after -x -d 'Then KILL after this grace (default 10s; 0: at once)'
@@ -120,6 +122,7 @@ complete -c retryx -n __retryx_options_allowed -s I -l replay-stdin -d 'Same as 
 complete -c retryx -n __retryx_options_allowed -l until-output -x -d 'Success also needs a line matching REGEX'
 complete -c retryx -n __retryx_options_allowed -l retry-if-output -x -d 'Retry a failure only with a line matching REGEX'
 complete -c retryx -n __retryx_options_allowed -l stop-if-output -x -d 'Never retry a failure with a line matching REGEX'
+complete -c retryx -n __retryx_options_allowed -l fail-if-output -x -d 'A success code with a line matching REGEX is a failure'
 complete -c retryx -n __retryx_options_allowed -l delay-from-output -x -d 'The last line matching REGEX gives the next delay'
 complete -c retryx -n __retryx_options_allowed -s O -l hold-stdout -d 'Stdout only from the attempt that succeeds'
 

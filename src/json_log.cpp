@@ -72,6 +72,7 @@ std::string policy_json(const Policy& p) {
   o.field("splay_ms", to_millis(p.splay));
   o.raw_field("max_time_ms", p.max_time ? exact_millis(*p.max_time) : "null");
   o.raw_field("timeout_ms", p.process.timeout ? exact_millis(*p.process.timeout) : "null");
+  o.raw_field("idle_timeout_ms", p.process.idle_timeout ? exact_millis(*p.process.idle_timeout) : "null");
   if (p.process.signal == 0) o.null_field("signal");  // -s 0: none, only the KILL after the grace
   else o.field("signal", signal_name(p.process.signal));
   o.raw_field("kill_after_ms", exact_millis(p.process.kill_after));
@@ -83,6 +84,7 @@ std::string policy_json(const Policy& p) {
   o.optional_field("until_output", p.classify.output.until);
   o.optional_field("retry_if_output", p.classify.output.retry_if);
   o.optional_field("stop_if_output", p.classify.output.stop_if);
+  o.optional_field("fail_if_output", p.classify.output.fail_if);
   o.optional_field("delay_from_output", p.classify.output.delay_from);
   o.optional_field("on_retry", p.hooks.on_retry);
   o.optional_field("on_giveup", p.hooks.on_giveup);
@@ -107,7 +109,11 @@ JsonObject attempt_fields(const AttemptRecord& r) {
   // A --delay-from-output value that was ignored: said after the rule.
   const std::string reason =
       r.directed_delay_problem.empty() ? r.reason : fmt::format("{}; {}", r.reason, r.directed_delay_problem);
-  o.field("reason", reason);
+  // --idle-timeout stopped it: the reason says so before the rule that decided.
+  if (r.result.idle_limit && r.outcome != AttemptOutcome::interrupted)
+    o.field("reason", fmt::format("no output for {}; {}", format_duration(*r.result.idle_limit), reason));
+  else
+    o.field("reason", reason);
   if (r.outcome == AttemptOutcome::retry && r.delay) o.field("delay_ms", to_millis(*r.delay));
   // --delay-from-output: what the command asked for, before the cap.
   if (r.directed_delay) o.field("directed_delay_ms", to_millis(*r.directed_delay));

@@ -42,6 +42,9 @@ const std::vector<OptionGroup>& option_table() {
             "bound on the whole run, sleeps included: no delay is slept past it, and an attempt "
             "still running at it is stopped (exit 124); 0 means none"},
            {"timeout,t", "DURATION", "limit on each attempt (and hook); 0 means none"},
+           {"idle-timeout", "DURATION",
+            "stop an attempt that wrote nothing to stdout or stderr for DURATION, as on --timeout "
+            "(exit 124); 0 means none"},
            {"signal,s", "SIG", "signal sent to an attempt that runs past its time (default TERM; 0: none, "
                               "only the KILL after --kill-after)"},
            {"kill-after,k", "DURATION", "then KILL after this grace (default 10s; 0: at once)"},
@@ -60,6 +63,8 @@ const std::vector<OptionGroup>& option_table() {
            {"until-output", "REGEX", "an attempt succeeds only if it also printed a line matching REGEX"},
            {"retry-if-output", "REGEX", "a failed attempt is retried only if it printed a line matching REGEX"},
            {"stop-if-output", "REGEX", "a failed attempt that printed a line matching REGEX is never retried"},
+           {"fail-if-output", "REGEX",
+            "an attempt that exited with a success code but printed a line matching REGEX is a failure"},
            {"delay-from-output", "REGEX",
             "the command says how long to wait: a failed attempt's last line matching REGEX gives the next "
             "delay, its first capture group (or the whole match) a duration or an HTTP date; the longer of "

@@ -51,9 +51,10 @@ std::string describe_policy(const Policy& p) {
   const ProcessPolicy& process = p.process;
   if (p.max_time) extras += fmt::format(", max time {}", format_duration(*p.max_time));
   // Signal 0 (-s 0) sends nothing: only the KILL after the grace.
-  if (process.timeout)
-    extras += fmt::format(", timeout {} (then {}, KILL after {})", format_duration(*process.timeout),
-                          process.signal == 0 ? "no signal" : signal_name(process.signal),
+  if (process.timeout) extras += fmt::format(", timeout {}", format_duration(*process.timeout));
+  if (process.idle_timeout) extras += fmt::format(", idle timeout {}", format_duration(*process.idle_timeout));
+  if (process.timeout || process.idle_timeout)
+    extras += fmt::format(" (then {}, KILL after {})", process.signal == 0 ? "no signal" : signal_name(process.signal),
                           format_duration(process.kill_after));
   if (process.preserve_status) extras += ", preserve status";
   if (process.foreground) extras += ", foreground";
@@ -64,6 +65,7 @@ std::string describe_policy(const Policy& p) {
   if (output.until) extras += fmt::format(", until output /{}/", *output.until);
   if (output.retry_if) extras += fmt::format(", retry if output /{}/", *output.retry_if);
   if (output.stop_if) extras += fmt::format(", stop if output /{}/", *output.stop_if);
+  if (output.fail_if) extras += fmt::format(", fail if output /{}/", *output.fail_if);
   if (output.delay_from) extras += fmt::format(", delay from output /{}/", *output.delay_from);
   if (p.circuit.path)
     extras += fmt::format(", circuit {} (threshold {}, cooldown {})", *p.circuit.path, p.circuit.threshold,

@@ -198,6 +198,10 @@ Policy build_policy(const Values& values) {
     const Duration d = duration_of(*v);
     if (d > Duration::zero()) process.timeout = d;
   }
+  if (auto v = values.get("idle-timeout")) {
+    const Duration d = duration_of(*v);
+    if (d > Duration::zero()) process.idle_timeout = d;  // 0 means none
+  }
   if (auto v = values.get("signal")) process.signal = signal_of(*v);
   if (auto v = values.get("kill-after")) process.kill_after = duration_of(*v);
   process.preserve_status = flag(values, "preserve-status");
@@ -211,6 +215,7 @@ Policy build_policy(const Values& values) {
   if (auto v = values.get("until-output")) classify.output.until = pattern_of(*v);
   if (auto v = values.get("retry-if-output")) classify.output.retry_if = pattern_of(*v);
   if (auto v = values.get("stop-if-output")) classify.output.stop_if = pattern_of(*v);
+  if (auto v = values.get("fail-if-output")) classify.output.fail_if = pattern_of(*v);
   if (auto v = values.get("delay-from-output")) classify.output.delay_from = pattern_of(*v);
   process.hold_stdout = flag(values, "hold-stdout");
 
