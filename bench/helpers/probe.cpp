@@ -8,10 +8,18 @@
 //                             to OUT and exits 0.
 //   probe ts OUT              appends "start end" CLOCK_MONOTONIC ns (at
 //                             main's entry, just before exit); exits 1.
+//   probe idle OUT            writes one byte to stdout, then waits for
+//                             SIGTERM (blocked, taken with sigwait) and
+//                             appends "written signalled" CLOCK_MONOTONIC ns
+//                             (just after the write, when TERM came) to
+//                             OUT; exits 1. With --idle-timeout D, the
+//                             time from the last byte to the stop is
+//                             signalled - written, against D.
 //
 // The parent's CPU time is its process CPU clock (clock_getcpuclockid on
 // getppid()): user+system of all its threads, in nanoseconds, read while it
 // runs. That is retryx's own CPU alone: nothing of the commands it runs.
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <cerrno>
@@ -82,6 +90,22 @@ int main(int argc, char **argv) {
     append(argv[2], line);
     return 1;
   }
-  std::fputs("usage: probe sleep SECONDS OUT | probe mark STATE OUT | probe ts OUT\n", stderr);
+  if (argc == 3 && std::strcmp(argv[1], "idle") == 0) {
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, nullptr);
+    if (write(STDOUT_FILENO, ".", 1) != 1) {
+      std::perror("probe: write");
+      return 2;
+    }
+    const long long written = ns(CLOCK_MONOTONIC);
+    int signal = 0;
+    while (sigwait(&term, &signal) != 0) {}
+    std::snprintf(line, sizeof line, "%lld %lld\n", written, ns(CLOCK_MONOTONIC));
+    append(argv[2], line);
+    return 1;
+  }
+  std::fputs("usage: probe sleep SECONDS OUT | probe mark STATE OUT | probe ts OUT | probe idle OUT\n", stderr);
   return 2;
 }
