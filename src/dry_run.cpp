@@ -5,6 +5,7 @@
 #include <fmt/ostream.h>
 
 #include "backoff.hpp"
+#include "presets.hpp"
 
 namespace retryx {
 
@@ -28,6 +29,17 @@ void print_dry_run(const Policy& policy, const Command& command, std::ostream& o
   std::vector<std::string> quoted;
   for (const auto& arg : command) quoted.push_back(quote(arg));
   if (!command.empty()) fmt::print(out, "command: {}\n", fmt::join(quoted, " "));
+  if (const Preset* preset = policy.preset ? find_preset(*policy.preset) : nullptr) {
+    // The options the preset stands for, pasteable; those given explicitly
+    // replace its values (the policy line shows the rules in force).
+    fmt::print(out, "preset {} stands for:\n", preset->name);
+    for (const PresetOption& option : preset->options) {
+      const bool replaced = std::find(policy.preset_replaced.begin(), policy.preset_replaced.end(),
+                                      option.option) != policy.preset_replaced.end();
+      fmt::print(out, "  --{} {}{}\n", option.option, quote(std::string(option.value)),
+                 replaced ? fmt::format("  (not in force: --{} given explicitly)", option.option) : "");
+    }
+  }
   fmt::print(out, "policy: {}\n", describe_policy(policy));
 
   const bool decorrelated = policy.backoff.delays.empty() && policy.backoff.kind == BackoffKind::decorrelated;

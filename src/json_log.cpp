@@ -91,6 +91,7 @@ std::string policy_json(const Policy& p) {
   o.optional_field("circuit", p.circuit.path);
   if (p.circuit.path)
     o.field("circuit_threshold", p.circuit.threshold).field("circuit_cooldown_ms", to_millis(p.circuit.cooldown));
+  o.optional_field("preset", p.preset);  // its rules are the resolved fields around it
   o.field("success", format_codes(p.classify.success));
   if (p.classify.retry_on) o.field("retry_on", format_conditions(*p.classify.retry_on));
   else o.null_field("retry_on");

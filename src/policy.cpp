@@ -74,7 +74,16 @@ std::string describe_policy(const Policy& p) {
   if (p.hooks.on_giveup) extras += ", on-giveup hook";
 
   const ClassifyPolicy& c = p.classify;
-  std::string classify = fmt::format("success {}; retry on {}; stop on {}", format_codes(c.success),
+  // The preset's rules are shown resolved, below; this names it and the
+  // options given explicitly in its place.
+  std::string preset;
+  if (p.preset) {
+    std::vector<std::string> replaced;
+    for (const auto& option : p.preset_replaced) replaced.push_back("--" + option);
+    preset = replaced.empty() ? fmt::format("preset {}; ", *p.preset)
+                              : fmt::format("preset {} ({} given explicitly); ", *p.preset, fmt::join(replaced, ", "));
+  }
+  std::string classify = fmt::format("{}success {}; retry on {}; stop on {}", preset, format_codes(c.success),
                                      c.retry_on ? format_conditions(*c.retry_on) : "any failure",
                                      format_conditions(c.stop_on));
   return fmt::format("{}; {}{}{}; {}", attempts, backoff, jitter, extras, classify);

@@ -100,6 +100,8 @@ struct Policy {
   LogPolicy log;
   CircuitPolicy circuit;
   Verbosity verbosity = Verbosity::normal;
+  std::optional<std::string> preset;        // --preset NAME (its values are in classify)
+  std::vector<std::string> preset_replaced;  // its options given explicitly: "retry-on", ...
 };
 
 using Command = std::vector<std::string>;

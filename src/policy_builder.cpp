@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "presets.hpp"
 #include "regex.hpp"
 #include "signal_names.hpp"
 
@@ -140,10 +141,29 @@ std::string hook_of(const Value& v) {
   return v.text;
 }
 
+// --preset NAME: the preset's values go beneath those given explicitly
+// (command line or RETRYX_*), option by option, and are then read like them.
+void apply_preset(Values& values, Policy& p) {
+  const auto v = values.get("preset");
+  if (!v) return;
+  const Preset* preset = find_preset(v->text);
+  if (!preset) bad_value(*v, fmt::format("no such preset (the presets: {})", preset_names()));
+  p.preset = std::string(preset->name);
+  for (const PresetOption& option : preset->options) {
+    const std::string name(option.option);
+    if (values.get(name))
+      p.preset_replaced.push_back(name);
+    else
+      values.preset[name] = Value{std::string(option.value), fmt::format("--preset {}", preset->name)};
+  }
+}
+
 }  // namespace
 
-Policy build_policy(const Values& values) {
+Policy build_policy(const Values& given) {
   Policy p;
+  Values values = given;
+  apply_preset(values, p);
   if (auto v = values.get("attempts")) {
     p.max_attempts = parse_unsigned(*v);
     if (*p.max_attempts < 1) bad_value(*v, "at least 1 attempt is needed");

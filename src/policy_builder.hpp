@@ -18,14 +18,17 @@ struct Value {
 };
 
 // Every value given, by the option's first long name; the command line
-// wins over the environment.
+// wins over the environment, and both over a --preset's values (which
+// build_policy fills in; source "--preset NAME").
 struct Values {
   std::map<std::string, Value> command_line;
   std::map<std::string, Value> environment;
+  std::map<std::string, Value> preset;
 
   std::optional<Value> get(const std::string& name) const {
     if (auto it = command_line.find(name); it != command_line.end()) return it->second;
     if (auto it = environment.find(name); it != environment.end()) return it->second;
+    if (auto it = preset.find(name); it != preset.end()) return it->second;
     return std::nullopt;
   }
 };
