@@ -60,7 +60,7 @@ struct ProcessLayer::Impl {
   process::OwnSignals signals{io, {[this](int s) { on_stop(s); }, [this](int s) { on_pass(s); },
                                    [this] { on_child(); }, [this] { on_continue(); }}};
   process::JobControl terminal{policy.foreground};
-  process::StdinSource stdin_source{policy.stdin_mode};
+  process::StdinSource stdin_source{policy.stdin_mode, [this] { return stop_requested(); }};
   std::optional<process::OutputCapture> capture;
   process::ChildStack child_stack;
 
@@ -139,7 +139,7 @@ struct ProcessLayer::Impl {
     child_stdout.reset();
     child_stderr.reset();
     if (const auto* failed = std::get_if<process::SpawnError>(&launched)) {
-      terminal.exec_failed();
+      if (setup.tty >= 0) terminal.exec_failed();
       if (captured) capture->finish();
       return {process::spawn_failure(name, failed->error), elapsed(), 0, false, interrupted, {}, {}, {}};
     }
@@ -163,16 +163,23 @@ struct ProcessLayer::Impl {
     // Ctrl-C and Ctrl-\ at the terminal reach only the group that holds it:
     // its death by them is retryx's stop too, so that the shell loop or
     // script that called retryx stops as it would with the command alone.
-    if (held_terminal && !interrupted && !attempt->timed_out() && from_terminal(attempt->how()))
+    if (held_terminal && !interrupted && !attempt->timed_out() && from_terminal(attempt->how())) {
       interrupted = std::get<Signaled>(attempt->how()).signal;
+      // Sharing its caller's group (a script run without job control),
+      // retryx passes the keystroke on to that group, which the terminal
+      // would have signalled had retryx not handed it over.
+      if (::getpgrp() != ::getpid()) ::kill(0, *interrupted);
+    }
 
     AttemptResult result{attempt->how(), elapsed(), pid, attempt->timed_out(), interrupted,
                          captured ? capture->matches() : OutputMatches{}, {}, {}};
     if (captured) result.stdout_error = capture->stdout_error();
     if (attempt->idle_timed_out()) result.idle_limit = policy.idle_timeout;
     if (!request.is_hook && !result.stdout_error && stdout_has_no_reader()) result.stdout_error = EPIPE;
+    // Handlers already queued run while the supervision still exists.
+    attempt->stop_waiting();
+    io.poll();
     attempt.reset();
-    io.poll();  // let the cancelled timers' handlers go
     return result;
   }
 

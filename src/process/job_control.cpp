@@ -8,7 +8,24 @@
 
 namespace retryx::process {
 
-JobControl::JobControl(bool foreground) {
+namespace {
+
+bool ignored(int signal) {
+  struct sigaction action {};
+  ::sigaction(signal, nullptr, &action);
+  return action.sa_handler == SIG_IGN;
+}
+
+// Whether retryx's group is orphaned: its parent is outside its session
+// (the shell that started it is gone). Approximate where retryx shares its
+// parent's group: that group's leader's parent decides, and is taken to be
+// a shell of the same session.
+bool orphaned() { return ::getsid(::getppid()) != ::getsid(0); }
+
+}  // namespace
+
+JobControl::JobControl(bool foreground)
+    : asynchronous_(ignored(SIGINT)), tstp_ignored_(ignored(SIGTSTP)) {
   if (!foreground) tty_ = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 }
 
@@ -18,11 +35,13 @@ JobControl::~JobControl() {
 
 bool JobControl::retryx_holds() const { return tty_ >= 0 && ::tcgetpgrp(tty_) == ::getpgrp(); }
 
-int JobControl::terminal_for_attempt() const { return retryx_holds() ? tty_ : -1; }
+bool JobControl::may_hand_over() const { return !asynchronous_ && retryx_holds(); }
+
+int JobControl::terminal_for_attempt() const { return may_hand_over() ? tty_ : -1; }
 
 // SIGTTOU is ignored by retryx, so these calls work from the background too.
 void JobControl::attempt_started(pid_t pgid) const {
-  if (pgid != 0 && retryx_holds()) ::tcsetpgrp(tty_, pgid);
+  if (pgid != 0 && may_hand_over()) ::tcsetpgrp(tty_, pgid);
 }
 
 void JobControl::exec_failed() const {
@@ -43,7 +62,17 @@ void JobControl::follow_stop(Supervision& attempt) const {
   const int stop = info.si_status;
   if (stop != SIGTSTP && stop != SIGTTIN && stop != SIGTTOU) return;
   attempt_ended(attempt.pgid());  // the shell gets the terminal from retryx's group
-  ::kill(::getpid(), SIGSTOP);
+  if (orphaned()) {
+    // Nobody could continue retryx. Ctrl-Z (TSTP) does nothing, as the
+    // kernel discards it for an orphaned group; an attempt stopped for
+    // touching the terminal would stop again at once: it gets HUP, as the
+    // kernel gives an orphaned group that holds stopped processes.
+    if (stop != SIGTSTP) attempt.pass(SIGHUP);
+    attempt.pass(SIGCONT);
+    return;
+  }
+  if (tstp_ignored_) ::kill(::getpid(), SIGSTOP);
+  else ::kill(0, SIGTSTP);
   // Continued: by fg (retryx's group holds the terminal again) or bg.
   attempt_started(attempt.pgid());
   attempt.pass(SIGCONT);

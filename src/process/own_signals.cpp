@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -128,9 +129,13 @@ void open_standard_descriptors() {
 }
 
 void die_by_signal(int signal) {
-  // No core file for a signal that would dump one (QUIT): this is an exit.
-  const rlimit no_core{0, 0};
-  ::setrlimit(RLIMIT_CORE, &no_core);
+  // No core dump for a signal that would make one (QUIT): this is an exit.
+  // Not dumpable stops a piped core handler (systemd-coredump) too, which
+  // RLIMIT_CORE 0 does not; the limit covers kernels that refuse the prctl.
+  if (::prctl(PR_SET_DUMPABLE, 0) != 0) {
+    const rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+  }
   ::signal(signal, SIG_DFL);
   sigset_t set;
   ::sigemptyset(&set);

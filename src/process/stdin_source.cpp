@@ -1,5 +1,7 @@
 #include "process/stdin_source.hpp"
 
+#include "process_layer.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,7 +30,7 @@ void store(int fd, std::string_view data) {
 
 // All of stdin, read once, kept in memory (a memfd) up to a bound and in an
 // unlinked temporary file beyond it.
-UniqueFd store_stdin() {
+UniqueFd store_stdin(const std::function<std::optional<int>()>& stop_requested) {
   constexpr std::size_t memory_bound = 4 << 20;
   UniqueFd kept(::memfd_create("retryx-stdin", MFD_CLOEXEC));
   if (!kept) throw std::runtime_error(fmt::format("--stdin replay: memfd_create: {}", std::strerror(errno)));
@@ -37,7 +39,11 @@ UniqueFd store_stdin() {
   std::vector<char> buffer(1 << 16);
   while (true) {
     const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      // Nothing has started yet: a stop ends retryx now, not at stdin's end.
+      if (const auto signal = stop_requested()) die_by_signal(*signal);
+      continue;
+    }
     if (n < 0 && errno != EBADF)
       throw std::runtime_error(fmt::format("--stdin replay: cannot read stdin: {}", std::strerror(errno)));
     if (n <= 0) break;
@@ -67,7 +73,8 @@ void check_temp_dir(const char* option) {
   ::close(fd);
 }
 
-StdinSource::StdinSource(StdinMode mode) : mode_(mode) {
+StdinSource::StdinSource(StdinMode mode, const std::function<std::optional<int>()>& stop_requested)
+    : mode_(mode) {
   // Hooks read /dev/null whatever the mode.
   null_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null_) throw std::runtime_error(fmt::format("cannot open /dev/null: {}", std::strerror(errno)));
@@ -82,7 +89,7 @@ StdinSource::StdinSource(StdinMode mode) : mode_(mode) {
     }
     case StdinMode::replay:
       check_temp_dir("--stdin replay");
-      replay_ = store_stdin();
+      replay_ = store_stdin(stop_requested);
       break;
     case StdinMode::null: break;
   }

@@ -2,6 +2,7 @@
 // What each attempt reads as stdin (spec §4): retryx's own (from the offset
 // the first attempt started at, when it is a regular file), all of it
 // replayed to every attempt, or /dev/null; hooks always read /dev/null.
+#include <functional>
 #include <optional>
 #include <sys/types.h>
 
@@ -12,9 +13,11 @@ namespace retryx::process {
 
 class StdinSource {
  public:
-  // --stdin replay reads all of stdin here, once. Throws std::runtime_error
-  // when the mode cannot be set up (no temporary file, /dev/null missing).
-  explicit StdinSource(StdinMode mode);
+  // --stdin replay reads all of stdin here, once; a stop signal meanwhile
+  // (stop_requested() says which) ends retryx by that signal at once.
+  // Throws std::runtime_error when the mode cannot be set up (no temporary
+  // file, /dev/null missing).
+  StdinSource(StdinMode mode, const std::function<std::optional<int>()>& stop_requested);
 
   // The descriptor the attempt or hook reads, opened for it alone; an empty
   // one means retryx's own stdin. Throws std::runtime_error when it cannot

@@ -90,11 +90,25 @@ Supervision::Supervision(asio::io_context& io, const ProcessPolicy& policy, pid_
 }
 
 Supervision::~Supervision() {
+  stop_waiting();
+  if (!over()) {  // an exception left it running: nothing may outlive it
+    if (own_group_) ::killpg(pid_, SIGKILL);
+    else if (!how_) ::kill(pid_, SIGKILL);
+    if (!leader_reaped_) {
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      leader_reaped_ = true;
+    }
+  }
+  if (how_ && !leader_reaped_) reap_leader();
+}
+
+void Supervision::stop_waiting() {
   limit_timer_.cancel();
   idle_timer_.cancel();
   kill_timer_.cancel();
   check_timer_.cancel();
-  if (how_ && !leader_reaped_) reap_leader();
+  if (pidfd_watch_) pidfd_watch_->cancel();
 }
 
 void Supervision::wait_pidfd() {
@@ -168,6 +182,7 @@ void Supervision::stop(int signal) {
   // --signal of its own, only KILL after the grace.
   signaled_ = true;
   send(signal);
+  if (signal != SIGKILL && signal != SIGCONT) send(SIGCONT);  // a stopped process must run to act on it
   arm_kill();
 }
 

@@ -38,7 +38,8 @@ class Supervision {
   // stops it.
   Supervision(boost::asio::io_context& io, const ProcessPolicy& policy, pid_t pid, bool own_group,
               std::optional<Duration> time_limit, std::optional<IdleLimit> idle = std::nullopt);
-  // Reaps the leader if it is still a zombie.
+  // Reaps the leader if it is still a zombie; an attempt not over (an
+  // exception left it) is KILLed first, group and all.
   ~Supervision();
   Supervision(const Supervision&) = delete;
   Supervision& operator=(const Supervision&) = delete;
@@ -49,6 +50,9 @@ class Supervision {
   void pass(int signal);
   // SIGCHLD: the leader or an adopted orphan may have ended.
   void child_event();
+  // Cancels the timers and the pidfd wait, so that no handler still
+  // queued does anything once the attempt is over.
+  void stop_waiting();
 
   bool over() const { return how_.has_value() && group_gone_; }
   bool leader_done() const { return how_.has_value(); }

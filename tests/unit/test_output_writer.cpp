@@ -37,10 +37,17 @@ struct Wakes {
     ++count;
     changed.notify_all();
   }
+  // done() is evaluated without the lock: the writer calls wake() while it
+  // holds its own mutex, which done() takes (has_room(), idle()).
   template <class Done>
   bool wait_for(Done done) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, std::chrono::seconds(30), done);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::unique_lock lock(mutex);
+      changed.wait_for(lock, std::chrono::milliseconds(10));
+    }
+    return true;
   }
 };
 
