@@ -11,7 +11,7 @@ _retryx()
     # Options that take a value, as separate words.
     local value_opts='--attempts --max --max-attempts --retries --backoff
         --delay --max-delay --multiplier --delays --jitter --seed
-        --reset-after --splay --success --retry-on --stop-on
+        --reset-after --splay --success --retry-on --stop-on --preset
         --max-time --deadline --timeout --idle-timeout --signal --kill-after --stdin
         --until-output --retry-if-output --stop-if-output --fail-if-output
         --delay-from-output
@@ -80,6 +80,10 @@ _retryx()
                 ;;
             --stdin)
                 mapfile -t COMPREPLY < <(compgen -W 'inherit replay null' -- "$cur")
+                ;;
+            --preset)
+                mapfile -t COMPREPLY < <(compgen -W 'curl wget git ssh rsync apt
+                    sysexits' -- "$cur")
                 ;;
             --log-format)
                 mapfile -t COMPREPLY < <(compgen -W 'text json' -- "$cur")

@@ -20,7 +20,7 @@ function __retryx_command_start
                 return 0
             case --attempts --max --max-attempts --retries --backoff --delay --max-delay \
                 --multiplier --delays --jitter --seed --reset-after --splay --success \
-                --retry-on --stop-on --max-time --deadline --timeout --idle-timeout --signal --kill-after \
+                --retry-on --stop-on --preset --max-time --deadline --timeout --idle-timeout --signal --kill-after \
                 --stdin --until-output --retry-if-output --stop-if-output --fail-if-output \
                 --delay-from-output --circuit \
                 --circuit-threshold --circuit-cooldown --on-retry --on-giveup --log-format \
@@ -101,6 +101,8 @@ complete -c retryx -n __retryx_options_allowed -l retry-on -x -d 'Failures that 
     -a "(__fish_append , timeout $__retryx_signals)"
 complete -c retryx -n __retryx_options_allowed -l stop-on -x -d 'Failures never retried (default 126,127)' \
     -a "(__fish_append , timeout $__retryx_signals) none"
+complete -c retryx -n __retryx_options_allowed -l preset -x -d 'Classification rules for a well-known command' \
+    -a 'curl\t"transient failures, HTTP 408, 429, 5xx; Retry-After" wget\t"network failures, server errors but 4xx" git\t"exit 128 when the network or remote failed" ssh\t"255, but not a refused login" rsync\t"socket, protocol stream, timeouts, ssh" apt\t"held lock, failed fetch, hash sum mismatch" sysexits\t"EX_TEMPFAIL (75), EX_UNAVAILABLE (69)"'
 
 # Time limits
 complete -c retryx -n __retryx_options_allowed -s T -l max-time -x -d 'Bound on the whole run, sleeps included (0: none)'

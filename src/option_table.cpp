@@ -35,6 +35,10 @@ const std::vector<OptionGroup>& option_table() {
            {"retry-on", "CONDS", "failures that are retried; any other failure stops the run (default: all)"},
            {"stop-on", "CONDS", "failures never retried, winning over --retry-on; 'none' empties it "
                                 "(default 126,127)"},
+           {"preset", "NAME",
+            "rules for a well-known command: curl, wget, git, ssh, rsync, apt or sysexits (man retryx, "
+            "PRESETS); --retry-on, --stop-on or an output condition given explicitly replaces the "
+            "preset's value for that option alone"},
        }},
       {"Time limits",
        {

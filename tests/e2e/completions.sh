@@ -69,6 +69,12 @@ check_shell() {
   expect_set "$got" "$sh: a number is left free (no files)"
   got=$(candidates 'retryx --stdin ')
   expect_set "$got" inherit replay null "$sh: values of --stdin"
+  got=$(candidates 'retryx --preset ')
+  expect_set "$got" curl wget git ssh rsync apt sysexits "$sh: values of --preset"
+  got=$(candidates 'retryx --preset s')
+  expect_set "$got" ssh sysexits "$sh: values of --preset by prefix"
+  got=$(candidates 'retryx --preset git g')
+  expect_line "$got" git "$sh: the command after --preset NAME"
   got=$(candidates 'retryx --signal ')
   for v in TERM KILL INT HUP QUIT USR1 USR2 SIGTERM SIGKILL SIGINT SIGHUP; do
     expect_line "$got" "$v" "$sh: values of --signal"

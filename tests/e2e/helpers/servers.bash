@@ -76,9 +76,6 @@ stop() {
   return 0
 }
 
-# attempts_started: the attempts of the last run (-v logs each start).
-attempts_started() { count_lines "$err" '^retryx: attempt [0-9/]* started'; }
-
 # json_attempts FIELD: FIELD of each "attempt" event of the JSON log in
 # $err, one per line ("-" when absent).
 json_attempts() {
