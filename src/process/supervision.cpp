@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <stdexcept>
@@ -44,24 +43,33 @@ std::optional<Termination> peek_exit(pid_t pid, int pidfd) {
 
 // retryx's children (every thread's), from /proc; nullopt without /proc.
 std::optional<std::vector<pid_t>> own_children() {
-  DIR* tasks = ::opendir("/proc/self/task");
-  if (!tasks) return std::nullopt;
+  // The main thread's list: retryx clones there, and the kernel hands
+  // orphans to a subreaper's first live thread, which is the main one. A
+  // raw read: this runs at the end of every attempt.
+  static const std::string path = fmt::format("/proc/self/task/{}/children", ::getpid());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0) return std::nullopt;
   std::vector<pid_t> children;
-  bool read_all = true;
-  while (const dirent* task = ::readdir(tasks)) {
-    if (task->d_name[0] == '.') continue;
-    const std::string path = fmt::format("/proc/self/task/{}/children", task->d_name);
-    FILE* file = std::fopen(path.c_str(), "re");
-    if (!file) {
-      read_all = false;
-      continue;
+  long pid = 0;
+  bool digits = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      pid = pid * 10 + (c - '0');
+      digits = true;
+    } else if (digits) {
+      children.push_back(static_cast<pid_t>(pid));
+      pid = 0;
+      digits = false;
     }
-    long pid;
-    while (std::fscanf(file, "%ld", &pid) == 1) children.push_back(static_cast<pid_t>(pid));
-    std::fclose(file);
   }
-  ::closedir(tasks);
-  if (!read_all) return std::nullopt;
+  if (digits) children.push_back(static_cast<pid_t>(pid));
   return children;
 }
 
