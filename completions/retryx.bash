@@ -17,7 +17,7 @@ _retryx()
         --delay-from-output
         --circuit --circuit-threshold --circuit-cooldown
         --on-retry --on-giveup
-        --log-format --log-file --color --report
+        --name --log-format --log-file --color --report
         -a -r -b -d -m -j -T -t -s -k'
     local flag_opts='--forever --preserve-status --foreground --replay-stdin
         --hold-stdout --quiet --verbose --dry-run --help --version

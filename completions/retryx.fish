@@ -24,7 +24,7 @@ function __retryx_command_start
                 --stdin --until-output --retry-if-output --stop-if-output --fail-if-output \
                 --delay-from-output --circuit \
                 --circuit-threshold --circuit-cooldown --on-retry --on-giveup --log-format \
-                --log-file --color --report
+                --log-file --color --report --name
                 set i (math $i + 2)
             case '-*'
                 # A group of short options: a value option last takes the
@@ -144,6 +144,7 @@ complete -c retryx -n __retryx_options_allowed -s q -l quiet -d 'Log nothing'
 complete -c retryx -n __retryx_options_allowed -s v -l verbose -d 'Also log the policy, starts and successes'
 complete -c retryx -n __retryx_options_allowed -l log-format -x -d 'Format of the attempt log (default text)' \
     -a 'text\t"lines for people (default)" json\t"JSON Lines, one object per event"'
+complete -c retryx -n __retryx_options_allowed -l name -x -d 'The job\'s name, in the log, the report and the metrics'
 complete -c retryx -n __retryx_options_allowed -l log-file -r -F -d 'Append the attempt log to PATH, not stderr'
 complete -c retryx -n __retryx_options_allowed -l color -x -d 'Colours in the text log (default auto)' \
     -a 'auto\t"on a terminal, unless NO_COLOR is set (default)" always\t"even with NO_COLOR" never\t"no colours"'

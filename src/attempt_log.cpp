@@ -1,13 +1,27 @@
 #include "attempt_log.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "timestamp.hpp"
+
 namespace retryx {
 
 void LogWriter::write(std::string_view text) {
+  std::string stamped;
+  if (timestamps_) {
+    // One time for the whole text: its lines were logged together.
+    const std::string now = rfc3339_now() + " ";
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t end = std::min(text.find('\n', start), text.size() - 1) + 1;
+      stamped.append(now).append(text.substr(start, end - start));
+      start = end;
+    }
+    text = stamped;
+  }
   if (write_all(fd_, text) || failed_) return;
   failed_ = true;
   if (fd_ != STDERR_FILENO)
@@ -21,12 +35,12 @@ std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> ma
 
 void TextLog::line(const std::string& text, Tone tone) {
   if (!color_ || tone == Tone::plain) {
-    out_.write("retryx: " + text + "\n");
+    out_.write(prefix_ + " " + text + "\n");
     return;
   }
   // SGR: 32 green, 33 yellow, 31 red; 1 bold for the prefix.
   const char* sgr = tone == Tone::good ? "32" : tone == Tone::warn ? "33" : "31";
-  out_.write(fmt::format("\x1b[1mretryx:\x1b[0m \x1b[{}m{}\x1b[0m\n", sgr, text));
+  out_.write(fmt::format("\x1b[1m{}\x1b[0m \x1b[{}m{}\x1b[0m\n", prefix_, sgr, text));
 }
 
 void TextLog::run_started(const Policy& policy, const Command&) {
@@ -120,7 +134,12 @@ void TextLog::hook(std::string_view name, const AttemptResult& result) {
     line(fmt::format("{} hook succeeded after {}", name, format_duration(result.duration)));
 }
 
-void TextLog::notice(std::string_view message) { line(std::string(message), Tone::warn); }
+void TextLog::circuit(std::string_view state, std::string_view message) {
+  // A refusal is said once, by run_ended's last line; a trial run that
+  // succeeds is as quiet as any success (cron mails any output).
+  if (state == "refused" || (state == "trial" && !verbose_)) return;
+  line(std::string(message), state == "closed" ? Tone::good : Tone::warn);
+}
 
 void TextLog::run_ended(const RunSummary& s) {
   const std::string attempts = fmt::format("{} attempt{}", s.attempts, s.attempts == 1 ? "" : "s");
@@ -137,7 +156,7 @@ void TextLog::run_ended(const RunSummary& s) {
            Tone::bad);
       break;
     case RunOutcome::circuit_open:
-      line(fmt::format("not running the command; exit status {}", s.exit_status), Tone::bad);
+      line(fmt::format("{}; not running the command; exit status {}", s.reason, s.exit_status), Tone::bad);
       break;
     default:
       line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),

@@ -1,6 +1,7 @@
 #pragma once
 // The attempt log: what happened, for people (text) on stderr. The base
-// class logs nothing (-q); TextLog writes one "retryx: " line per event.
+// class logs nothing (-q); TextLog writes one "retryx: " line per event
+// ("retryx[NAME]: " with --name).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,8 +23,10 @@ class AttemptLog {
   virtual void attempt_ended(const AttemptRecord&) {}
   virtual void hook(std::string_view /*name*/, const AttemptResult&) {}
   virtual void run_ended(const RunSummary&) {}
-  // Something about the run that is not an attempt (the circuit breaker's state).
-  virtual void notice(std::string_view /*message*/) {}
+  // The circuit breaker (--circuit): state is "opened", "closed",
+  // "refused", "trial" or "problem" (spec §6's circuit event); a refusal
+  // or a problem may come before run_started.
+  virtual void circuit(std::string_view /*state*/, std::string_view /*message*/) {}
 };
 
 // Writes log lines to fd with write_all (file_io.hpp: a non-blocking stderr
@@ -33,12 +36,17 @@ class AttemptLog {
 class LogWriter {
  public:
   // name: what the error message calls it (the --log-file path).
-  explicit LogWriter(int fd, std::string name = "") : fd_(fd), name_(std::move(name)) {}
+  // timestamps: every line starts with an RFC 3339 UTC time and a space
+  // (the text log in a --log-file, which outlives the run).
+  explicit LogWriter(int fd, std::string name = "", bool timestamps = false)
+      : fd_(fd), name_(std::move(name)), timestamps_(timestamps) {}
+  // text: whole lines, each ending in '\n'.
   void write(std::string_view text);
 
  private:
   int fd_;
   std::string name_;
+  bool timestamps_;
   bool failed_ = false;
 };
 
@@ -49,15 +57,17 @@ class LogWriter {
 class TextLog final : public AttemptLog {
  public:
   // color: ANSI colours (green success, yellow retried failure, red stop).
-  TextLog(int fd, Verbosity verbosity, bool color = false, std::string name = "")
-      : out_(fd, std::move(name)), verbose_(verbosity == Verbosity::verbose), color_(color) {}
+  // name: --name, shown in the prefix.
+  TextLog(LogWriter out, Verbosity verbosity, bool color = false, const std::optional<std::string>& name = {})
+      : out_(std::move(out)), verbose_(verbosity == Verbosity::verbose), color_(color),
+        prefix_(name ? "retryx[" + *name + "]:" : "retryx:") {}
   void run_started(const Policy& policy, const Command& command) override;
   void splay(Duration delay) override;
   void attempt_started(std::uint64_t attempt, std::optional<std::uint64_t> max, int pid) override;
   void attempt_ended(const AttemptRecord& record) override;
   void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
-  void notice(std::string_view message) override;
+  void circuit(std::string_view state, std::string_view message) override;
 
  private:
   enum class Tone { plain, good, warn, bad };
@@ -65,6 +75,7 @@ class TextLog final : public AttemptLog {
   LogWriter out_;
   bool verbose_;
   bool color_;
+  std::string prefix_;  // "retryx:" or "retryx[NAME]:"
 };
 
 // Passes every event to several logs (the attempt log and the report).
@@ -79,7 +90,7 @@ class LogFanout final : public AttemptLog {
   void attempt_ended(const AttemptRecord& r) override { for (auto* l : logs_) l->attempt_ended(r); }
   void hook(std::string_view n, const AttemptResult& r) override { for (auto* l : logs_) l->hook(n, r); }
   void run_ended(const RunSummary& s) override { for (auto* l : logs_) l->run_ended(s); }
-  void notice(std::string_view m) override { for (auto* l : logs_) l->notice(m); }
+  void circuit(std::string_view s, std::string_view m) override { for (auto* l : logs_) l->circuit(s, m); }
 
  private:
   std::vector<AttemptLog*> logs_;

@@ -309,15 +309,38 @@ CircuitAdmission Circuit::before_run() {
   return admission;
 }
 
-std::string Circuit::after_run(RunOutcome outcome) {
+CircuitChange describe_change(const CircuitState& before, const CircuitState& after, RunOutcome outcome,
+                              const CircuitSettings& settings) {
+  using Phase = CircuitState::Phase;
+  CircuitChange change;
+  const bool failed = outcome == RunOutcome::exhausted || outcome == RunOutcome::fatal || outcome == RunOutcome::deadline;
+  if (failed && after.phase == Phase::open && before.phase != Phase::open) {
+    change.transition = "opened";
+    change.message = before.phase == Phase::half_open
+                         ? fmt::format("circuit opened again: the trial run failed; runs are refused for {}",
+                                       format_duration(settings.cooldown))
+                         : fmt::format("circuit opened: {} consecutive failed runs; runs are refused for {}",
+                                       after.consecutive_failures, format_duration(settings.cooldown));
+  } else if (after.phase == Phase::closed && before.phase != Phase::closed) {
+    change.transition = "closed";
+    change.message = before.phase == Phase::half_open ? "circuit closed: the trial run succeeded"
+                                                      : "circuit closed: a run succeeded";
+  }
+  return change;
+}
+
+CircuitChange Circuit::after_run(RunOutcome outcome) {
   const Lock lock(settings_.path);
   // The state file's problems were reported before the run; a lock that
   // fails only now is news.
   std::string problem = lock.error() == lock_error_ ? "" : lock.error();
   std::string ignored;
   CircuitState state = read_state(settings_.path, ignored);
+  const CircuitState before = state;
   record_run(state, settings_, outcome, trial_, unix_now_ms());
-  return join_problems(problem, write_state(settings_.path, state));
+  CircuitChange change = describe_change(before, state, outcome, settings_);
+  change.problem = join_problems(problem, write_state(settings_.path, state));
+  return change;
 }
 
 }  // namespace retryx

@@ -55,6 +55,19 @@ struct CircuitAdmission {
   std::string problem;         // what was wrong with the state or lock file, if anything
 };
 
+// What a run's end did to the circuit, for the log.
+struct CircuitChange {
+  std::string problem;      // what was wrong with the lock or state file, if anything
+  std::string transition;   // "opened", "closed", or empty: the phase did not change so
+  std::string message;      // the transition in words
+};
+
+// The transition between two states after a run that ended with outcome:
+// "opened" when failures opened (or a failed trial reopened) it, "closed"
+// when a success closed an open or half-open one.
+CircuitChange describe_change(const CircuitState& before, const CircuitState& after, RunOutcome outcome,
+                              const CircuitSettings& settings);
+
 // Pure decisions, for tests: what a run at now_ms meets, and the state after
 // a run that ended with `outcome`. admit counts a time after now_ms (the
 // clock was set back) as now_ms, and says so in the result's problem.
@@ -69,8 +82,9 @@ class Circuit {
   // Before the run. Problems with the files are in the result's problem
   // and never refuse the run by themselves.
   CircuitAdmission before_run();
-  // After the run; returns a problem to report, or an empty string.
-  std::string after_run(RunOutcome outcome);
+  // After the run: what to report (a problem, and whether the circuit
+  // opened or closed).
+  CircuitChange after_run(RunOutcome outcome);
 
  private:
   CircuitSettings settings_;

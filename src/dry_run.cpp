@@ -28,6 +28,7 @@ std::string quote(const std::string& arg) {
 void print_dry_run(const Policy& policy, const Command& command, std::ostream& out) {
   std::vector<std::string> quoted;
   for (const auto& arg : command) quoted.push_back(quote(arg));
+  if (policy.name) fmt::print(out, "name: {}\n", *policy.name);
   if (!command.empty()) fmt::print(out, "command: {}\n", fmt::join(quoted, " "));
   if (const Preset* preset = policy.preset ? find_preset(*policy.preset) : nullptr) {
     // The options the preset stands for, pasteable; those given explicitly

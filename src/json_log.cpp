@@ -1,7 +1,6 @@
 #include "json_log.hpp"
 
 #include <chrono>
-#include <ctime>
 #include <fmt/format.h>
 
 #include "signal_names.hpp"
@@ -9,12 +8,6 @@
 namespace retryx {
 
 namespace {
-
-JsonObject event(const char* name) {
-  JsonObject object;
-  object.field("ts", rfc3339_now()).field("event", name);
-  return object;
-}
 
 // Milliseconds as a JSON number; a positive duration under one (-t
 // 0.0000001) in full, so that it never reads as 0.
@@ -40,17 +33,6 @@ void add_termination(JsonObject& object, const Termination& how) {
 }
 
 }  // namespace
-
-std::string rfc3339_now() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t seconds = system_clock::to_time_t(now);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
-}
 
 std::string policy_json(const Policy& p) {
   const BackoffPolicy& b = p.backoff;
@@ -122,18 +104,27 @@ JsonObject attempt_fields(const AttemptRecord& r) {
   return o;
 }
 
-JsonObject& add_end_fields(JsonObject& o, const RunSummary& s) {
-  return o.field("outcome", name(s.outcome))
-      .field("attempts", s.attempts)
+JsonObject& add_end_fields(JsonObject& o, const RunSummary& s, const std::optional<std::string>& job) {
+  o.field("outcome", name(s.outcome));
+  if (job) o.field("name", *job);
+  else o.null_field("name");
+  return o.field("attempts", s.attempts)
       .field("elapsed_ms", to_millis(s.elapsed))
       .field("exit_status", s.exit_status);
+}
+
+JsonObject JsonLog::event(const char* name) const {
+  JsonObject object;
+  object.field("ts", rfc3339_now()).field("event", name).field("run_id", identity_.run_id);
+  return object;
 }
 
 void JsonLog::emit(const JsonObject& object) { out_.write(object.str() + "\n"); }
 
 void JsonLog::run_started(const Policy& policy, const Command& command) {
   JsonObject o = event("start");
-  o.field("schema", 1).string_array("command", command).optional_field("max_attempts", policy.max_attempts);
+  o.field("schema", 1).string_array("command", command).optional_field("name", identity_.name);
+  o.field("pid", identity_.pid).optional_field("max_attempts", policy.max_attempts);
   o.raw_field("policy", policy_json(policy));
   emit(o);
 }
@@ -153,11 +144,13 @@ void JsonLog::hook(std::string_view name, const AttemptResult& result) {
   emit(o);
 }
 
-void JsonLog::notice(std::string_view message) { emit(event("circuit").field("message", message)); }
+void JsonLog::circuit(std::string_view state, std::string_view message) {
+  emit(event("circuit").field("state", state).field("message", message));
+}
 
 void JsonLog::run_ended(const RunSummary& summary) {
   JsonObject o = event("end");
-  emit(add_end_fields(o, summary));
+  emit(add_end_fields(o, summary, identity_.name));
 }
 
 }  // namespace retryx

@@ -90,6 +90,9 @@ const std::vector<OptionGroup>& option_table() {
        }},
       {"Logging",
        {
+           {"name", "NAME",
+            "the job's name (letters, digits, '.', '_', '-'; at most 64): the text log's prefix "
+            "retryx[NAME], \"name\" in the JSON log and the report"},
            {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
            {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
            {"log-format", "FMT", "text (default) or json (JSON Lines)"},

@@ -88,6 +88,7 @@ struct CircuitPolicy {
 };
 
 struct Policy {
+  std::optional<std::string> name;           // --name: the job's name (letters, digits, . _ -)
   std::optional<std::uint64_t> max_attempts = 5;  // nullopt: --forever
   BackoffPolicy backoff;
   std::optional<std::uint64_t> seed;      // nullopt: seeded from the OS

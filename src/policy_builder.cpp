@@ -10,6 +10,7 @@
 #include "cli.hpp"
 #include "presets.hpp"
 #include "regex.hpp"
+#include "run_identity.hpp"
 #include "signal_names.hpp"
 
 namespace retryx {
@@ -239,6 +240,10 @@ Policy build_policy(const Values& given) {
   if (auto v = values.get("delay-from-output")) classify.output.delay_from = pattern_of(*v);
   process.hold_stdout = flag(values, "hold-stdout");
 
+  if (auto v = values.get("name")) {
+    if (const std::string problem = name_problem(v->text); !problem.empty()) bad_value(*v, problem);
+    p.name = v->text;
+  }
   LogPolicy& log = p.log;
   if (auto v = values.get("log-format")) log.format = choice_of<LogFormat>(*v, {{"text", LogFormat::text}, {"json", LogFormat::json}});
   if (auto v = values.get("log-file")) log.file = path_of(*v);

@@ -10,10 +10,12 @@
 #include "atomic_file.hpp"
 #include "file_io.hpp"
 #include "json_log.hpp"
+#include "timestamp.hpp"
 
 namespace retryx {
 
-RunReport::RunReport(std::string path, int error_fd) : path_(std::move(path)), error_fd_(error_fd) {
+RunReport::RunReport(std::string path, int error_fd, RunIdentity identity)
+    : path_(std::move(path)), error_fd_(error_fd), identity_(std::move(identity)) {
   struct stat st {};
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw std::runtime_error(fmt::format("--report: {} is a directory", path_));
@@ -44,7 +46,10 @@ std::string RunReport::text(const RunSummary& summary) const {
   // The end fields, but "attempts" is the array here (the spec's report):
   // the count is its length plus attempts_omitted.
   JsonObject report;
-  report.field("outcome", name(summary.outcome))
+  report.field("run_id", identity_.run_id)
+      .field("started_at", rfc3339(identity_.started_at))
+      .optional_field("name", identity_.name)
+      .field("outcome", name(summary.outcome))
       .field("elapsed_ms", to_millis(summary.elapsed))
       .field("exit_status", summary.exit_status)
       .string_array("command", command_);

@@ -1,6 +1,7 @@
 #pragma once
-// --report PATH (spec §6): one JSON object summing up the run: the "end"
-// fields (outcome, attempts, elapsed_ms, exit_status), "command",
+// --report PATH (spec §6): one JSON object summing up the run: "run_id"
+// and "started_at" (RFC 3339 UTC), the "end" fields (outcome, name,
+// attempts, elapsed_ms, exit_status), "command",
 // "attempts" (the "attempt" events, without ts/event) and
 // "attempts_omitted". It keeps the first and the last 500 attempts and
 // counts the ones between, so a --forever run's memory stays flat. Written
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "attempt_log.hpp"
+#include "run_identity.hpp"
 
 namespace retryx {
 
@@ -23,7 +25,7 @@ class RunReport final : public AttemptLog {
   // Checks now that a file can be created beside path: throws
   // std::runtime_error when not, before anything runs. A failure to write
   // at the end is reported on error_fd and changes nothing else.
-  RunReport(std::string path, int error_fd);
+  RunReport(std::string path, int error_fd, RunIdentity identity = {});
 
   void run_started(const Policy& policy, const Command& command) override;
   void attempt_ended(const AttemptRecord& record) override;
@@ -35,6 +37,7 @@ class RunReport final : public AttemptLog {
  private:
   std::string path_;
   int error_fd_;
+  RunIdentity identity_;
   std::vector<std::string> command_;
   std::vector<std::string> first_;  // the first attempts' JSON
   std::deque<std::string> last_;    // the latest attempts' JSON

@@ -20,6 +20,7 @@
 #include "process_layer.hpp"
 #include "random.hpp"
 #include "report.hpp"
+#include "run_identity.hpp"
 #include "version.hpp"
 
 namespace retryx {
@@ -58,17 +59,19 @@ bool use_color(const LogPolicy& log, int fd) {
   return ::isatty(fd) && !(no_color && *no_color) && !(term && std::string_view(term) == "dumb");
 }
 
-std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd) {
+std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd, const RunIdentity& identity) {
   if (policy.verbosity == Verbosity::quiet) return std::make_unique<AttemptLog>();
-  const std::string name = policy.log.file.value_or("");
-  if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(fd, name);
-  return std::make_unique<TextLog>(fd, policy.verbosity, use_color(policy.log, fd), name);
+  const std::string file = policy.log.file.value_or("");
+  if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(LogWriter(fd, file), identity);
+  // A file outlives the run: its text lines say when they were written.
+  const LogWriter out(fd, file, policy.log.file.has_value());
+  return std::make_unique<TextLog>(out, policy.verbosity, use_color(policy.log, fd), policy.name);
 }
 
-// An open circuit: nothing runs; the log (a circuit notice, then the end)
+// An open circuit: nothing runs; the log (a circuit event, then the end)
 // and the report say why.
 int refuse(const Policy& policy, const Command& command, AttemptLog& log, const std::string& why) {
-  log.notice(why);
+  log.circuit("refused", why);
   log.run_started(policy, command);
   RunSummary summary{RunOutcome::circuit_open, 0, policy.max_attempts, std::nullopt, why, {}, 0, std::nullopt};
   summary.exit_status = exit_status(summary.outcome, summary.last, false);
@@ -100,10 +103,11 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   }
 
   // the attempt log and the report, checked before anything runs
+  const RunIdentity identity = new_run_identity(policy.name);
   const int log_fd = open_log(policy.log);
-  const std::unique_ptr<AttemptLog> log = make_log(policy, log_fd);
+  const std::unique_ptr<AttemptLog> log = make_log(policy, log_fd, identity);
   std::optional<RunReport> report;
-  if (policy.log.report) report.emplace(*policy.log.report, STDERR_FILENO);
+  if (policy.log.report) report.emplace(*policy.log.report, STDERR_FILENO, identity);
   LogFanout logs;
   logs.add(*log);
   if (report) logs.add(*report);
@@ -117,17 +121,19 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   if (policy.circuit.path) {
     circuit.emplace(CircuitSettings{*policy.circuit.path, policy.circuit.threshold, policy.circuit.cooldown});
     const CircuitAdmission admission = circuit->before_run();
-    if (!admission.problem.empty()) logs.notice(admission.problem);
+    if (!admission.problem.empty()) logs.circuit("problem", admission.problem);
     if (!admission.allowed) return refuse(policy, command, logs, admission.message);
-    // A trial that succeeds should be as quiet as any success (cron mails output).
-    if (admission.trial && policy.verbosity == Verbosity::verbose) logs.notice(admission.message);
+    if (admission.trial) logs.circuit("trial", admission.message);
   }
 
   // the attempt loop, with real processes and time
   Random random(policy.seed.value_or(seed_from_os()));
   const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random);
-  if (circuit)
-    if (const std::string problem = circuit->after_run(summary.outcome); !problem.empty()) logs.notice(problem);
+  if (circuit) {
+    const CircuitChange change = circuit->after_run(summary.outcome);
+    if (!change.problem.empty()) logs.circuit("problem", change.problem);
+    if (!change.transition.empty()) logs.circuit(change.transition, change.message);
+  }
 
   // Output lost to a write error is said on stderr even when the text log
   // is not there (-q, --log-file, JSON): retryx's own failure (spec §6).

@@ -28,8 +28,12 @@ run -a 1 --circuit "$state" --circuit-threshold 2 --circuit-cooldown 0.5s -- fal
 expect_status 1 "first failed run"
 expect_eq "$(field state)" closed "one failure: still closed"
 expect_eq "$(field consecutive_failures)" 1 "one failure counted"
+expect_not_contains "$err" "circuit opened" "one failure: nothing opened"
 run -a 1 --circuit "$state" --circuit-threshold 2 --circuit-cooldown 0.5s -- false
 expect_eq "$(field state)" open "two failures: open"
+# The run that opened it says so, after its last line (spec §10).
+expect_eq "$(printf '%s\n' "$err" | tail -n 1)" \
+  "retryx: circuit opened: 2 consecutive failed runs; runs are refused for 500ms" "the opening is logged"
 
 # Open: the command is not run, exit 75, the log and the JSON end say why.
 rm -f "$marker"
@@ -38,18 +42,31 @@ expect_status 75 "open circuit"
 expect_eq "$(ls "$marker" 2>/dev/null)" "" "open circuit: the command is not run"
 expect_contains "$err" "circuit open: 2 consecutive failed runs" "open circuit: the log says why"
 expect_eq "$(count_lines "$err" 'circuit open')" 1 "open circuit: said once"
+# One line in all, the reason and the status together (README, man page).
+expect_eq "$(count_lines "$err" '')" 1 "open circuit: one line of log"
+expect_contains "$err" "; not running the command; exit status 75" "open circuit: the line ends with the status"
 run -a 1 --log-format json --report "$WORK/report.json" --circuit "$state" --circuit-cooldown 1h -- true
 expect_status 75 "open circuit, JSON"
 expect_contains "$(printf '%s\n' "$err" | tail -n 1)" '"outcome":"circuit_open"' "JSON end outcome"
 expect_contains "$(cat "$WORK/report.json")" '"outcome":"circuit_open"' "the report says circuit_open"
+expect_contains "$(printf '%s\n' "$err" | head -n 1)" '"event":"circuit","run_id":' "JSON: the refusal first"
+expect_contains "$(printf '%s\n' "$err" | head -n 1)" '"state":"refused"' "JSON: the refusal's state"
 
 # After the cooldown one trial goes through; its failure reopens the circuit.
 wait_allowed false
 expect_eq "$?" 1 "after the cooldown the trial runs (and fails)"
 expect_eq "$(field state)" open "a failed trial reopens"
-# ... and a successful trial closes it.
-wait_allowed true
-expect_eq "$?" 0 "a later trial runs and succeeds"
+# ... and a successful trial closes it, and says so, in the text log and
+# in the JSON log (a circuit event after the end).
+for _ in $(seq 200); do
+  run -a 1 --log-format json --circuit "$state" --circuit-threshold 2 --circuit-cooldown 0.5s -- true
+  [ "$status" != 75 ] && break
+  sleep 0.1 # polling the cooldown, which is a time, not an event
+done
+expect_eq "$status" 0 "a later trial runs and succeeds"
+expect_contains "$(printf '%s\n' "$err" | tail -n 1)" '"state":"closed","message":"circuit closed: the trial run succeeded"' \
+  "JSON: the closing is logged after the end"
+expect_eq "$(python3 "$RETRYX_SOURCE_DIR/tests/e2e/helpers/jsonl_check.py" check "$WORK/err")" "" "JSON: the log is valid"
 expect_eq "$(field state)" closed "a successful trial closes"
 expect_eq "$(field consecutive_failures)" 0 "and resets the count"
 

@@ -96,7 +96,10 @@ log=$(cat "$LOG")
 expect_eq "$(head -n 1 "$LOG")" "a line from before" "--log-file: what was there is kept"
 expect_eq "$(count_lines "$log" 'exit code 3')" 2 "--log-file: run 1's attempts are there"
 expect_eq "$(count_lines "$log" 'exit code 4')" 2 "--log-file: run 2's attempts are there"
-expect_eq "$(count_lines "$log" '^retryx: giving up after 2 attempts')" 2 "--log-file: both runs' last lines"
+expect_eq "$(count_lines "$log" '^[0-9T:.-]*Z retryx: giving up after 2 attempts')" 2 "--log-file: both runs' last lines"
+# Every line retryx wrote there starts with an RFC 3339 UTC time (spec §6).
+expect_eq "$(tail -n +2 "$LOG" | grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z retryx: ')" 0 \
+  "--log-file: every line starts with a timestamp"
 expect_eq "$(grep -n 'exit status 3$' "$LOG" | cut -d: -f1)" 4 "--log-file: run 1's lines come first"
 expect_eq "$(wc -l <"$LOG" | tr -d ' ')" 7 "--log-file: 1 + 3 + 3 lines"
 

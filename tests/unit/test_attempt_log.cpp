@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "attempt_log.hpp"
 
@@ -36,11 +37,11 @@ TEST_CASE("the text log loses no line on a full non-blocking pipe shared with ot
   });
   std::string expected = filled;
   {
-    TextLog log(writer, Verbosity::normal);
+    TextLog log(LogWriter(writer), Verbosity::normal);
     // About 150 KiB: more than the pipe holds, however early the reader is.
     for (int i = 0; i < 5000; ++i) {
       const std::string message = "a line from the circuit breaker, number " + std::to_string(i);
-      log.notice(message);
+      log.circuit("problem", message);
       expected += "retryx: " + message + "\n";
     }
   }
@@ -59,7 +60,7 @@ std::string text_line(const AttemptRecord& record) {
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   {
-    TextLog log(fds[1], Verbosity::normal);
+    TextLog log(LogWriter(fds[1]), Verbosity::normal);
     log.attempt_ended(record);
   }
   ::close(fds[1]);
@@ -102,4 +103,93 @@ TEST_CASE("the text log says where a retry's delay came from (--delay-from-outpu
   deadline.reason = "the next delay (3s, asked by the command) would end after --max-time 2s";
   CHECK(text_line(deadline) == "retryx: attempt 1/5 failed after 5ms: exit code 1; not retrying: the next delay (3s, "
                                "asked by the command) would end after --max-time 2s\n");
+}
+
+namespace {
+
+// What a log wrote: it is given the write end of a pipe, run by `use`, then
+// destroyed; the pipe's content comes back.
+template <class Use>
+std::string written(Use use) {
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  use(fds[1]);
+  ::close(fds[1]);
+  std::string got;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  return got;
+}
+
+RunSummary refused_summary() {
+  return RunSummary{RunOutcome::circuit_open, 0, 5, std::nullopt, "circuit open: 3 consecutive failed runs", {}, 75,
+                    std::nullopt};
+}
+
+}  // namespace
+
+TEST_CASE("--name prefixes every text line with retryx[NAME]") {
+  const std::string got = written([](int fd) {
+    TextLog log(LogWriter(fd), Verbosity::normal, false, std::string("nightly-backup"));
+    log.attempt_ended(retried(std::chrono::seconds(1), std::nullopt));
+  });
+  CHECK(got == "retryx[nightly-backup]: attempt 1/5 failed after 5ms: exit code 1; retrying in 1s\n");
+  const std::string coloured = written([](int fd) {
+    TextLog log(LogWriter(fd), Verbosity::normal, true, std::string("job"));
+    log.attempt_ended(retried(std::chrono::seconds(1), std::nullopt));
+  });
+  CHECK(coloured.starts_with("\x1b[1mretryx[job]:\x1b[0m \x1b[33mattempt 1/5"));
+}
+
+TEST_CASE("a log writer with timestamps starts every line with an RFC 3339 UTC time") {
+  const std::string got = written([](int fd) {
+    LogWriter out(fd, "log", true);
+    out.write("one\n");
+    out.write("two\nthree\n");
+  });
+  // "2026-12-03T03:03:37.001Z one\n" and so on: 24 characters and a space.
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; (end = got.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(got.substr(start, end - start));
+  REQUIRE(lines.size() == 3);
+  const char* words[] = {"one", "two", "three"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    CAPTURE(lines[i]);
+    REQUIRE(lines[i].size() == 25 + std::string_view(words[i]).size());
+    CHECK(lines[i].substr(25) == words[i]);
+    CHECK(lines[i][4] == '-');
+    CHECK(lines[i][10] == 'T');
+    CHECK(lines[i][19] == '.');
+    CHECK(lines[i][23] == 'Z');
+    CHECK(lines[i][24] == ' ');
+  }
+  // Without: the text as it is.
+  CHECK(written([](int fd) { LogWriter(fd).write("one\n"); }) == "one\n");
+}
+
+TEST_CASE("the text log says a circuit refusal in one line, and when the circuit opens and closes") {
+  const std::string refused = written([](int fd) {
+    TextLog log(LogWriter(fd), Verbosity::normal);
+    log.circuit("refused", "circuit open: 3 consecutive failed runs");
+    log.run_started(Policy{}, {"true"});
+    log.run_ended(refused_summary());
+  });
+  CHECK(refused == "retryx: circuit open: 3 consecutive failed runs; not running the command; exit status 75\n");
+  const std::string changes = written([](int fd) {
+    TextLog log(LogWriter(fd), Verbosity::normal);
+    log.circuit("trial", "circuit half-open: this run is the trial");  // quiet unless -v
+    log.circuit("opened", "circuit opened: 3 consecutive failed runs; runs are refused for 5m");
+    log.circuit("closed", "circuit closed: the trial run succeeded");
+    log.circuit("problem", "cannot read state.json");
+  });
+  CHECK(changes ==
+        "retryx: circuit opened: 3 consecutive failed runs; runs are refused for 5m\n"
+        "retryx: circuit closed: the trial run succeeded\n"
+        "retryx: cannot read state.json\n");
+  const std::string verbose = written([](int fd) {
+    TextLog log(LogWriter(fd), Verbosity::verbose);
+    log.circuit("trial", "circuit half-open: this run is the trial");
+  });
+  CHECK(verbose == "retryx: circuit half-open: this run is the trial\n");
 }

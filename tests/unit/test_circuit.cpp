@@ -207,7 +207,7 @@ TEST_CASE("a lock that fails is reported - the run goes on - and the state file'
   CHECK(contains(admission.problem, "cannot lock " + path + ".lock: No locks available; going on without the lock"));
   CHECK(contains(admission.problem, path + " is not a circuit state this retryx wrote (treated as closed)"));
   // After the run: the same lock failure was reported already; the state is written.
-  CHECK(circuit.after_run(RunOutcome::exhausted).empty());
+  CHECK(circuit.after_run(RunOutcome::exhausted).problem.empty());
   CHECK(contains(file_text(path), "\"state\":\"open\""));
   flock_errno = 0;
 
@@ -215,7 +215,7 @@ TEST_CASE("a lock that fails is reported - the run goes on - and the state file'
   Circuit later({path, 1, std::chrono::minutes(0)});
   CHECK(later.before_run().problem.empty());
   flock_errno = ENOLCK;
-  CHECK(contains(later.after_run(RunOutcome::success), "cannot lock"));
+  CHECK(contains(later.after_run(RunOutcome::success).problem, "cannot lock"));
   flock_errno = 0;
   CHECK(contains(file_text(path), "\"state\":\"closed\""));
   std::filesystem::remove_all(dir);
@@ -247,5 +247,51 @@ TEST_CASE("a state file dated in the future is rewritten from now") {
   CHECK(kept->last_failure_ms <= unix_now_ms());
   Circuit second({path, 3, std::chrono::minutes(5)});
   CHECK(second.before_run().problem.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the circuit says when a run's end opened or closed it") {
+  const CircuitSettings settings{"unused", 3, std::chrono::minutes(5)};
+  CircuitState closed_two{Phase::closed, 2, 1000, 0};
+  CircuitState opened{Phase::open, 3, 2000, 0};
+  CircuitChange change = describe_change(closed_two, opened, RunOutcome::exhausted, settings);
+  CHECK(change.transition == "opened");
+  CHECK(change.message == "circuit opened: 3 consecutive failed runs; runs are refused for 5m");
+
+  CircuitState trial{Phase::half_open, 3, 2000, 3000};
+  change = describe_change(trial, CircuitState{Phase::open, 4, 4000, 0}, RunOutcome::fatal, settings);
+  CHECK(change.transition == "opened");
+  CHECK(change.message == "circuit opened again: the trial run failed; runs are refused for 5m");
+
+  change = describe_change(trial, CircuitState{}, RunOutcome::success, settings);
+  CHECK(change.transition == "closed");
+  CHECK(change.message == "circuit closed: the trial run succeeded");
+  change = describe_change(opened, CircuitState{}, RunOutcome::success, settings);
+  CHECK(change.transition == "closed");
+  CHECK(change.message == "circuit closed: a run succeeded");
+
+  // No change of phase: nothing to say.
+  CHECK(describe_change(CircuitState{}, closed_two, RunOutcome::exhausted, settings).transition.empty());
+  CHECK(describe_change(closed_two, CircuitState{}, RunOutcome::success, settings).transition.empty());
+  CHECK(describe_change(opened, opened, RunOutcome::circuit_open, settings).transition.empty());
+  // An interrupted trial puts the circuit back to open without a failure: not "opened".
+  CHECK(describe_change(trial, CircuitState{Phase::open, 3, 2000, 0}, RunOutcome::interrupted, settings)
+            .transition.empty());
+
+  // Through the file: the third failed run opens it, a trial's success closes it.
+  const std::string dir = temp_dir();
+  const CircuitSettings file{dir + "/state.json", 3, std::chrono::milliseconds(1)};
+  for (int run = 1; run <= 3; ++run) {
+    Circuit circuit(file);
+    REQUIRE(circuit.before_run().allowed);
+    CHECK(circuit.after_run(RunOutcome::exhausted).transition == (run == 3 ? "opened" : ""));
+  }
+  // Wait out the 1 ms cooldown on the clock the circuit reads.
+  const std::int64_t opened_at = unix_now_ms();
+  while (unix_now_ms() < opened_at + 2) {
+  }
+  Circuit trial_run(file);
+  REQUIRE(trial_run.before_run().trial);
+  CHECK(trial_run.after_run(RunOutcome::success).transition == "closed");
   std::filesystem::remove_all(dir);
 }

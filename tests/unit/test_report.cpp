@@ -27,14 +27,17 @@ std::size_t count(const std::string& text, const std::string& needle) {
 TEST_CASE("the report holds the end fields - the command and every attempt") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/report.json";
-  RunReport report(path, STDERR_FILENO);
+  RunIdentity identity{"0b6c1f9e-3d5a-4c62-9a1e-5f0e2c7d8b4a", "nightly", 42,
+                       std::chrono::system_clock::time_point(std::chrono::milliseconds(1764720000123))};
+  RunReport report(path, STDERR_FILENO, identity);
   report.run_started(Policy{}, {"curl", "-f"});
   report.attempt_ended(record(1));
   report.attempt_ended(record(2, AttemptOutcome::exhausted));
   RunSummary summary{RunOutcome::exhausted, 2, std::nullopt, AttemptResult{Exited{1}}, "limit", std::chrono::seconds(2), 1};
   report.run_ended(summary);
   const std::string text = file_text(path);
-  CHECK(text.starts_with("{\"outcome\":\"exhausted\",\"elapsed_ms\":2000,\"exit_status\":1,"));
+  CHECK(text.starts_with("{\"run_id\":\"0b6c1f9e-3d5a-4c62-9a1e-5f0e2c7d8b4a\",\"started_at\":\"2025-12-03T00:00:00.123Z\","
+                         "\"name\":\"nightly\",\"outcome\":\"exhausted\",\"elapsed_ms\":2000,\"exit_status\":1,"));
   CHECK(text.find("\"command\":[\"curl\",\"-f\"]") != std::string::npos);
   CHECK(count(text, "\"attempt\":") == 2);
   CHECK(text.find("\"attempts_omitted\":0}") != std::string::npos);

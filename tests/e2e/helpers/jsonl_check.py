@@ -2,11 +2,14 @@
 """Checks a retryx JSON Lines attempt log (spec section 6) and queries it.
 
 usage: jsonl_check.py check FILE
+       jsonl_check.py check_runs FILE
        jsonl_check.py eval FILE EXPRESSION
        jsonl_check.py args FILE ARG...
 
 check: every line is valid UTF-8 and one JSON object; "ts" is RFC 3339 UTC
-with milliseconds and "Z"; "event" is one of the spec's; each event has
+with milliseconds and "Z"; "run_id" is a UUID, the same in every event of
+the file (one run per file; `check_runs` splits a file of many runs by
+run_id and checks each); "event" is one of the spec's; each event has
 exactly the spec's fields, of the spec's types ("delay_ms" only when the
 outcome is "retry", "directed_delay_ms" only with "retry" or "deadline",
 "error" only when the command could not be started);
@@ -27,6 +30,8 @@ import re
 import sys
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 ATTEMPT_OUTCOMES = {"success", "retry", "fatal", "exhausted", "deadline", "interrupted"}
 END_OUTCOMES = {"success", "exhausted", "fatal", "deadline", "interrupted", "circuit_open"}
 
@@ -47,7 +52,7 @@ def is_int_or_none(value):
     return value is None or is_int(value)
 
 
-def check(path):
+def check(path, many_runs=False):
     problems = []
     raw = load(path)
     if not raw:
@@ -70,7 +75,13 @@ def check(path):
             continue
         events.append(event)
         problems += [f"{where}: {p}: {text}" for p in check_event(event)]
-    problems += check_sequence(events)
+    runs = {}
+    for e in events:
+        runs.setdefault(str(e.get("run_id")), []).append(e)
+    if not many_runs and len(runs) > 1:
+        problems.append(f"one run's log has {len(runs)} run ids: {sorted(runs)}")
+    for run in runs.values():
+        problems += check_sequence(run)
     for p in problems:
         print(p)
     return 1 if problems else 0
@@ -82,7 +93,9 @@ def check_event(e):
     if not isinstance(ts, str) or not TS.match(ts):
         out.append(f"bad ts {ts!r}")
     kind = e.get("event")
-    keys = set(e) - {"ts", "event"}
+    keys = set(e) - {"ts", "event", "run_id"}
+    if not isinstance(e.get("run_id"), str) or not RUN_ID.match(e["run_id"]):
+        out.append(f"run_id {e.get('run_id')!r} is not a UUID")
 
     def exactly(expected):
         if keys != expected:
@@ -98,7 +111,11 @@ def check_event(e):
             out.append(f"signal {signal!r} is not a name such as SIGKILL")
 
     if kind == "start":
-        exactly({"schema", "command", "max_attempts", "policy"})
+        exactly({"schema", "command", "name", "pid", "max_attempts", "policy"})
+        if not is_int(e.get("pid")) or e["pid"] <= 0:
+            out.append(f"pid {e.get('pid')!r}")
+        if not (e.get("name") is None or (isinstance(e["name"], str) and NAME.match(e["name"]))):
+            out.append(f"name {e.get('name')!r}")
         if e.get("schema") != 1 or not is_int(e.get("schema")):
             out.append(f"schema {e.get('schema')!r}, expected 1")
         command = e.get("command")
@@ -147,12 +164,16 @@ def check_event(e):
         if e.get("hook") not in ("on-retry", "on-giveup"):
             out.append(f"hook {e.get('hook')!r}")
         termination()
-    elif kind == "circuit":  # a notice of the circuit breaker (man page, JSON LOG)
-        exactly({"message"})
+    elif kind == "circuit":  # the circuit breaker (man page, JSON LOG)
+        exactly({"state", "message"})
+        if e.get("state") not in ("opened", "closed", "refused", "trial", "problem"):
+            out.append(f"state {e.get('state')!r}")
         if not isinstance(e.get("message"), str) or not e["message"]:
             out.append(f"message {e.get('message')!r}")
     elif kind == "end":
-        exactly({"outcome", "attempts", "elapsed_ms", "exit_status"})
+        exactly({"outcome", "name", "attempts", "elapsed_ms", "exit_status"})
+        if not (e.get("name") is None or (isinstance(e["name"], str) and NAME.match(e["name"]))):
+            out.append(f"name {e.get('name')!r}")
         if e.get("outcome") not in END_OUTCOMES:
             out.append(f"outcome {e.get('outcome')!r}")
         for name in ("attempts", "elapsed_ms", "exit_status"):
@@ -187,6 +208,8 @@ def check_sequence(events):
             if before.get("event") != "attempt_start" or before.get("attempt") != e.get("attempt"):
                 out.append(f"attempt {e.get('attempt')} (pid {e.get('pid')}) has no attempt_start before it")
     end = events[-1]
+    if end.get("event") == "end" and end.get("name") != events[0].get("name"):
+        out.append(f"end's name {end.get('name')!r} is not start's {events[0].get('name')!r}")
     if end.get("event") == "end" and end.get("attempts") != len(numbers):
         out.append(f"end counts {end.get('attempts')} attempts, the log has {len(numbers)}")
     start = events[0]
@@ -225,6 +248,8 @@ def main():
     what, path = sys.argv[1], sys.argv[2]
     if what == "check":
         return check(path)
+    if what == "check_runs":
+        return check(path, many_runs=True)
     if what == "eval":
         return evaluate(path, sys.argv[3])
     if what == "args":
