@@ -72,6 +72,7 @@ struct ProcessPolicy {
   bool preserve_status = false;                       // timed out: the command's status, not 124
   bool foreground = false;                            // no process group of the attempt's own
   bool hold_stdout = false;                           // stdout only from the attempt that succeeds
+  bool output_on_failure = false;                     // everything held, written out only if the run fails
   StdinMode stdin_mode = StdinMode::inherit;
 };
 

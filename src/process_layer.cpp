@@ -64,14 +64,17 @@ struct ProcessLayer::Impl {
   std::optional<process::OutputCapture> capture;
   process::ChildStack child_stack;
 
-  Impl(const ProcessPolicy& p, const OutputPatterns& patterns) : policy(p) {
+  HeldOutput* const held_run;  // --output-on-failure
+
+  Impl(const ProcessPolicy& p, const OutputPatterns& patterns, HeldOutput* held) : policy(p), held_run(held) {
     // Orphans of an attempt are adopted by retryx, so that it can wait for
     // the whole group and reap every process it leaves.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (policy.hold_stdout) process::check_temp_dir("--hold-stdout");
-    if (patterns.any() || policy.hold_stdout || policy.idle_timeout)
+    if (held_run) process::check_temp_dir("--output-on-failure");
+    if (patterns.any() || policy.hold_stdout || policy.idle_timeout || held_run)
       capture.emplace(io, patterns, policy.hold_stdout, policy.idle_timeout.has_value(),
-                      [this] { return interrupted.has_value(); });
+                      [this] { return interrupted.has_value(); }, held_run);
   }
 
   void on_stop(int signal) {
@@ -118,7 +121,8 @@ struct ProcessLayer::Impl {
     process::ChildEnv env(request.environment);
     UniqueFd child_stdin = stdin_source.for_attempt(request.is_hook);
     UniqueFd child_stdout, child_stderr;
-    const bool captured = capture && !request.is_hook;
+    // Hooks are captured only to be held (--output-on-failure).
+    const bool captured = capture && (!request.is_hook || held_run);
     if (captured) std::tie(child_stdout, child_stderr) = capture->open();
     // Under -O only the attempt that succeeds writes to stdout: a hook's
     // stdout goes to stderr.
@@ -147,7 +151,7 @@ struct ProcessLayer::Impl {
 
     const pid_t pid = std::get<pid_t>(launched);
     std::optional<process::IdleLimit> idle;  // hooks are not captured: bounded by --timeout only
-    if (captured && policy.idle_timeout)
+    if (captured && !request.is_hook && policy.idle_timeout)
       idle = process::IdleLimit{*policy.idle_timeout, [this] { return capture->last_output(); }};
     attempt.emplace(io, policy, pid, !policy.foreground, request.time_limit, std::move(idle));
     terminal.attempt_started(attempt->pgid());
@@ -175,7 +179,10 @@ struct ProcessLayer::Impl {
                          captured ? capture->matches() : OutputMatches{}, {}, {}};
     if (captured) result.stdout_error = capture->stdout_error();
     if (attempt->idle_timed_out()) result.idle_limit = policy.idle_timeout;
-    if (!request.is_hook && !result.stdout_error && stdout_has_no_reader()) result.stdout_error = EPIPE;
+    // Held to the end of the run, the output is not written yet: a reader
+    // that went away stops nothing before then.
+    if (!request.is_hook && !held_run && !result.stdout_error && stdout_has_no_reader())
+      result.stdout_error = EPIPE;
     // Handlers already queued run while the supervision still exists.
     attempt->stop_waiting();
     io.poll();
@@ -186,6 +193,13 @@ struct ProcessLayer::Impl {
   OutputRelease release_output(bool succeeded) {
     if (!capture) return {interrupted, std::nullopt};
     capture->release(succeeded);
+    return {interrupted, capture->stdout_error()};
+  }
+
+  OutputRelease write_out_held() {
+    if (!capture || !held_run) return {interrupted, std::nullopt};
+    io.restart();
+    capture->write_out(*held_run);  // cut short only once interrupted: the signal says so
     return {interrupted, capture->stdout_error()};
   }
 
@@ -205,12 +219,13 @@ struct ProcessLayer::Impl {
   }
 };
 
-ProcessLayer::ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns)
-    : impl_(std::make_unique<Impl>(policy, patterns)) {}
+ProcessLayer::ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns, HeldOutput* held_run)
+    : impl_(std::make_unique<Impl>(policy, patterns, held_run)) {}
 ProcessLayer::~ProcessLayer() = default;
 
 AttemptResult ProcessLayer::run(const AttemptRequest& request) { return impl_->run(request); }
 OutputRelease ProcessLayer::release_output(bool succeeded) { return impl_->release_output(succeeded); }
+OutputRelease ProcessLayer::write_out_held() { return impl_->write_out_held(); }
 std::optional<int> ProcessLayer::stop_requested() { return impl_->stop_requested(); }
 std::optional<int> ProcessLayer::sleep(Duration delay) { return impl_->sleep(delay); }
 Duration ProcessLayer::now() { return std::chrono::duration_cast<Duration>(Clock::now().time_since_epoch()); }

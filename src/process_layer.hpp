@@ -26,12 +26,14 @@
 // - no zombie is left: retryx is a child subreaper and reaps what it adopts;
 // - with output conditions, --idle-timeout or --hold-stdout, every byte the attempt prints
 //   is forwarded unchanged and promptly to the same stream (stdout held to
-//   the end of the attempt with --hold-stdout), and lines are matched in
+//   the end of the attempt with --hold-stdout; everything, hooks' output
+//   too, held to the end of the run with --output-on-failure), and lines are matched in
 //   bounded memory; if retryx's stdout reader goes away, the attempt's
 //   stdout pipe is closed so that it sees the broken pipe itself.
 #include <memory>
 
 #include "command_runner.hpp"
+#include "held_output.hpp"
 #include "policy.hpp"
 
 namespace retryx {
@@ -45,7 +47,10 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   // With output patterns, --idle-timeout or --hold-stdout, the attempt's
   // stdout and stderr are read through pipes, forwarded unchanged as they
   // come, matched, and timed.
-  ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns);
+  // held_run (--output-on-failure): every attempt's and hook's stdout and
+  // stderr are appended to it as they come, and written out only by
+  // write_out_held().
+  ProcessLayer(const ProcessPolicy& policy, const OutputPatterns& patterns, HeldOutput* held_run = nullptr);
   ~ProcessLayer() override;
   ProcessLayer(const ProcessLayer&) = delete;
   ProcessLayer& operator=(const ProcessLayer&) = delete;
@@ -56,6 +61,11 @@ class ProcessLayer final : public CommandRunner, public Sleeper {
   // cannot be set up (retryx's own failure, 125), never falling back.
   AttemptResult run(const AttemptRequest& request) override;
   OutputRelease release_output(bool succeeded) override;
+  // --output-on-failure: everything held in held_run written out, in order,
+  // stdout's parts to stdout and the rest to stderr, through the writer
+  // thread (a stalled reader holds retryx back only until a signal comes,
+  // and a second more). Says what cut it short or failed.
+  OutputRelease write_out_held();
   std::optional<int> stop_requested() override;
   std::optional<int> sleep(Duration delay) override;
   Duration now() override;

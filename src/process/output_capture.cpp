@@ -32,8 +32,9 @@ struct OutputCapture::Stream {
 };
 
 OutputCapture::OutputCapture(asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout, bool timed,
-                             std::function<bool()> interrupted)
-    : io_(io), hold_stdout_(hold_stdout), both_streams_(timed || patterns.any()), interrupted_(std::move(interrupted)),
+                             std::function<bool()> interrupted, HeldOutput* held_run)
+    : io_(io), hold_stdout_(hold_stdout), both_streams_(timed || patterns.any() || held_run),
+      interrupted_(std::move(interrupted)), held_run_(held_run),
       writer_([this] { asio::post(io_, [this] { writer_progress(); }); }) {
   if (patterns.any()) watch_.emplace(patterns);
 }
@@ -66,7 +67,8 @@ void OutputCapture::start_reading() {
 }
 
 void OutputCapture::forward(Stream& stream, std::string_view data) {
-  if (stream.hold) held_->append(data);
+  if (held_run_) held_run_->append(stream.target, data);
+  else if (stream.hold) held_->append(data);
   else writer_.push(stream.target, data);
   if (watch_) stream.lines.feed(data, *watch_);
 }
@@ -179,6 +181,16 @@ void OutputCapture::release(bool succeeded) {
   });
   run_until([this] { return writer_.idle(); });
   held_.reset();
+}
+
+// A stdout whose reader went away (| head -1) drops stdout's parts from
+// then on (the writer skips a stream that failed); stderr's still go out.
+bool OutputCapture::write_out(HeldOutput& held) {
+  const bool complete = held.release([&](int stream, std::string_view chunk) {
+    writer_.push(stream == STDOUT_FILENO ? STDOUT_FILENO : STDERR_FILENO, chunk);
+    return run_until([this] { return writer_.has_room(); });
+  });
+  return run_until([this] { return writer_.idle(); }) && complete;
 }
 
 }  // namespace retryx::process

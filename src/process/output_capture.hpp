@@ -30,8 +30,10 @@ class OutputCapture {
   // then gets a short grace rather than all the time a stalled reader takes.
   // stderr comes through a pipe too when lines are matched or `timed`
   // (--idle-timeout: a byte on either stream counts).
+  // held_run (--output-on-failure): both streams of every attempt (and
+  // hook) are appended to it, and nothing is forwarded until write_out().
   OutputCapture(boost::asio::io_context& io, const OutputPatterns& patterns, bool hold_stdout, bool timed,
-                std::function<bool()> interrupted);
+                std::function<bool()> interrupted, HeldOutput* held_run = nullptr);
   ~OutputCapture();
   OutputCapture(const OutputCapture&) = delete;
   OutputCapture& operator=(const OutputCapture&) = delete;
@@ -53,6 +55,10 @@ class OutputCapture {
   // --hold-stdout: the attempt's stdout to stdout if it succeeded, to
   // stderr if not.
   void release(bool succeeded);
+  // --output-on-failure: everything held written out, in order, stdout's
+  // parts to stdout and the rest to stderr. False: cut short (interrupted,
+  // and the writer made no progress for a second).
+  bool write_out(HeldOutput& held);
   // The errno of a write to retryx's stdout that failed (EPIPE: no reader).
   std::optional<int> stdout_error() const { return writer_.error(1); }
 
@@ -73,6 +79,7 @@ class OutputCapture {
   std::optional<OutputWatch> watch_;
   std::unique_ptr<Stream> out_, err_;
   std::optional<HeldOutput> held_;
+  HeldOutput* const held_run_;
   OutputWriter writer_;  // last: its thread stops before the rest goes
 };
 

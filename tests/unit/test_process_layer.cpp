@@ -1,14 +1,17 @@
 // The real process layer against real processes. Bounded by CTest's TIMEOUT.
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 #include "process_layer.hpp"
 
@@ -235,4 +238,81 @@ TEST_CASE("--idle-timeout does not bound hooks, whose output is not read") {
   CHECK_FALSE(r.timed_out);
   REQUIRE(std::holds_alternative<Exited>(r.how));
   CHECK(std::get<Exited>(r.how).code == 0);
+}
+
+namespace {
+
+// retryx's stdout and stderr into two files for one scope: what the
+// process layer wrote there, read back.
+class CapturedStdio {
+ public:
+  CapturedStdio() : dir_(temp_dir()) {
+    ::fflush(nullptr);
+    for (int fd : {1, 2}) {
+      saved_[fd] = ::dup(fd);
+      const int file = ::open(path(fd).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(file, fd);
+      ::close(file);
+    }
+  }
+  ~CapturedStdio() { restore(); }
+  void restore() {
+    for (int fd : {1, 2})
+      if (saved_[fd] >= 0) {
+        ::dup2(saved_[fd], fd);
+        ::close(std::exchange(saved_[fd], -1));
+      }
+  }
+  std::string text(int fd) const {
+    std::ifstream in(path(fd));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::string path(int fd) const { return dir_ + (fd == 1 ? "/stdout" : "/stderr"); }
+  std::string dir_;
+  int saved_[3] = {-1, -1, -1};
+};
+
+}  // namespace
+
+TEST_CASE("--output-on-failure: attempts' and hooks' output is held, then written out stream by stream in order") {
+  ProcessPolicy policy;
+  policy.output_on_failure = true;
+  HeldOutput held(HeldOutput::fallback_bound);
+  ProcessLayer layer{policy, OutputPatterns{}, &held};
+  CapturedStdio stdio;
+  const AttemptResult attempt = run(layer, {"sh", "-c", "echo out1; echo err1 >&2; exit 3"});
+  held.append(2, "retryx: a log line\n");
+  const Command hook{"sh", "-c", "echo hook-out; echo hook-err >&2"};
+  layer.run(AttemptRequest{hook, {}, std::nullopt, true, {}});
+  run(layer, {"sh", "-c", "printf 'out2 no newline'"});
+  const std::string before_out = stdio.text(1), before_err = stdio.text(2);
+  const OutputRelease released = layer.write_out_held();
+  stdio.restore();
+  CHECK_FALSE(attempt.stdout_error);
+  CHECK(before_out.empty());
+  CHECK(before_err.empty());
+  CHECK_FALSE(released.stdout_error);
+  CHECK_FALSE(released.interrupted_by);
+  CHECK(stdio.text(1) == "out1\nhook-out\nout2 no newline");
+  CHECK(stdio.text(2) == "err1\nretryx: a log line\nhook-err\n");
+  CHECK(held.empty());
+}
+
+TEST_CASE("--output-on-failure: a write error on stdout is said; stderr's parts still go out") {
+  ProcessPolicy policy;
+  policy.output_on_failure = true;
+  HeldOutput held(HeldOutput::fallback_bound);
+  ProcessLayer layer{policy, OutputPatterns{}, &held};
+  CapturedStdio stdio;
+  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  REQUIRE(full >= 0);
+  run(layer, {"sh", "-c", "echo out; echo err >&2"});
+  ::dup2(full, 1);
+  ::close(full);
+  const OutputRelease released = layer.write_out_held();
+  stdio.restore();
+  CHECK(released.stdout_error == ENOSPC);
+  CHECK(stdio.text(2) == "err\n");
 }
