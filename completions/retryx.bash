@@ -1,12 +1,74 @@
 # bash completion for retryx(1)                            -*- shell-script -*-
 # Install as /usr/share/bash-completion/completions/retryx. Keep the option
 # lists in step with 'retryx --help' (tests/e2e/docs_drift.sh checks them).
+# It uses the bash-completion package's helpers when they are loaded, and
+# works without them too ('source' it in a bash that read no startup file,
+# as root's on Debian): plain COMP_WORDS, compgen for files and commands,
+# and the command's own completion if it has one (complete -F).
+
+# Without bash-completion: cur, prev and split as _init_completion -s sets
+# them; bash splits "--backoff=f" into "--backoff" "=" "f".
+_retryx_plain_words()
+{
+    cur=${COMP_WORDS[COMP_CWORD]-} prev=${COMP_WORDS[COMP_CWORD - 1]-} split=false
+    if [[ $cur == "=" && $prev == --?* ]]; then
+        cur='' split=true
+    elif [[ $prev == "=" && ${COMP_WORDS[COMP_CWORD - 2]-} == --?* ]]; then
+        prev=${COMP_WORDS[COMP_CWORD - 2]} split=true
+    fi
+}
+
+# File names for the current word (_filedir, or compgen).
+_retryx_files()
+{
+    if declare -F _filedir >/dev/null; then
+        _filedir
+        return
+    fi
+    compopt -o filenames 2>/dev/null
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+}
+
+# The wrapped command, starting at COMP_WORDS[$1]: completed as a command,
+# then by its own completion (_command_offset, or a plain equivalent).
+_retryx_command()
+{
+    if declare -F _command_offset >/dev/null; then
+        _command_offset "$1"
+        return
+    fi
+    local offset=$1 command=${COMP_WORDS[$1]} spec handler i line
+    if ((COMP_CWORD == offset)); then
+        mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+        return
+    fi
+    spec=$(complete -p -- "$command" 2>/dev/null)
+    if [[ $spec =~ \ -F\ ([^ ]+) ]]; then
+        handler=${BASH_REMATCH[1]}
+        # The line as if it started at the command.
+        for ((i = 0; i <= offset; i++)); do
+            line=$COMP_LINE
+            COMP_LINE=${COMP_LINE#"${COMP_LINE%%[![:space:]]*}"}
+            ((i < offset)) && COMP_LINE=${COMP_LINE#"${COMP_WORDS[i]}"}
+            COMP_POINT=$((COMP_POINT - ${#line} + ${#COMP_LINE}))
+        done
+        COMP_WORDS=("${COMP_WORDS[@]:offset}")
+        COMP_CWORD=$((COMP_CWORD - offset))
+        "$handler" "$command" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+        return
+    fi
+    _retryx_files
+}
 
 _retryx()
 {
     # shellcheck disable=SC2034 # words and cword are set for _init_completion
     local cur prev words cword split
-    _init_completion -s || return
+    if declare -F _init_completion >/dev/null; then
+        _init_completion -s || return
+    else
+        _retryx_plain_words
+    fi
 
     # Options that take a value, as separate words.
     local value_opts='--attempts --max --max-attempts --retries --backoff
@@ -36,7 +98,7 @@ _retryx()
         fi
         case $word in
             --)
-                _command_offset $((i + 1))
+                _retryx_command $((i + 1))
                 return
                 ;;
             --*=*) ;;
@@ -49,7 +111,7 @@ _retryx()
                 [[ $word =~ ^-[qvhVIO]*[arbdmjTtsk]$ ]] && ((i++))
                 ;;
             *)
-                _command_offset "$i"
+                _retryx_command "$i"
                 return
                 ;;
         esac
@@ -92,7 +154,7 @@ _retryx()
                 mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 ;;
             --log-file | --report | --circuit)
-                _filedir
+                _retryx_files
                 ;;
             --on-retry | --on-giveup)
                 # A shell command: complete its first word as a command.
@@ -120,7 +182,7 @@ _retryx()
     fi
 
     # The current word is the first operand: the command.
-    _command_offset "$COMP_CWORD"
+    _retryx_command "$COMP_CWORD"
 } &&
     complete -F _retryx retryx
 

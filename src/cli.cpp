@@ -7,6 +7,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "option_table.hpp"
 #include "policy_builder.hpp"
@@ -69,6 +71,47 @@ po::options_description make_description(const std::set<const OptionSpec*>& used
   return description;
 }
 
+// The edit distance between two words: insertions, deletions, changes and
+// swaps of two neighbours ("atempts", "max-tim", "dealy" are one away).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+// "; did you mean '--attempts'?" for a mistyped long option ("--atempts"):
+// the long names and aliases nearest to it, when they are near enough (one
+// edit in three letters); "" when none is.
+std::string did_you_mean(std::string_view typed) {
+  if (!typed.starts_with("--")) return "";
+  typed.remove_prefix(2);
+  typed = typed.substr(0, typed.find('='));  // "--atempts=3"
+  if (typed.empty() || typed.size() > 64) return "";
+  std::string word(typed);
+  std::transform(word.begin(), word.end(), word.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
+  const std::size_t allowed = std::max<std::size_t>(1, word.size() / 3);
+  std::size_t best = allowed;
+  std::vector<std::string> nearest;
+  for (const OptionGroup& group : option_table())
+    for (const OptionSpec& spec : group.options)
+      for (const std::string& name : long_names(spec)) {
+        const std::size_t distance = edit_distance(word, name);
+        if (distance > best) continue;
+        if (distance < best) nearest.clear();
+        best = distance;
+        nearest.push_back("'--" + name + "'");
+      }
+  if (nearest.empty() || nearest.size() > 3) return "";
+  return fmt::format("; did you mean {}?", fmt::join(nearest, " or "));
+}
+
 // Our own words for Program_options' errors. Its what() substitutes
 // placeholders such as %original_token% into its message until none is
 // left, so a token that contains one ("--x%original_token%") never ends:
@@ -76,7 +119,8 @@ po::options_description make_description(const std::set<const OptionSpec*>& used
 std::string usage_message(const po::error& e) {
   const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
   const std::string option = named ? named->get_option_name() : "";
-  if (dynamic_cast<const po::unknown_option*>(&e)) return fmt::format("unrecognised option '{}'", option);
+  if (dynamic_cast<const po::unknown_option*>(&e))
+    return fmt::format("unrecognised option '{}'{}", option, did_you_mean(option));
   if (const auto* syntax = dynamic_cast<const po::invalid_command_line_syntax*>(&e)) {
     switch (syntax->kind()) {
       case po::invalid_syntax::missing_parameter:

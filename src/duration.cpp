@@ -8,7 +8,7 @@ namespace retryx {
 
 namespace {
 
-// Seconds per unit; "ms" must be tried before "m".
+// Seconds per unit.
 struct Unit {
   std::string_view name;
   double seconds;
@@ -16,13 +16,84 @@ struct Unit {
 constexpr Unit units[] = {{"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+constexpr std::string_view expected_forms = "expected e.g. 250ms, 1.5s, 2m, 1m30s";
+
+// Units as people also write them ("5min", "30 sec", "2 hours"), and the
+// unit retryx reads instead; compared without regard to case.
+struct Spelling {
+  std::string_view word;
+  std::string_view unit;
+};
+constexpr Spelling spellings[] = {
+    {"ms", "ms"},     {"msec", "ms"},   {"msecs", "ms"},  {"millisecond", "ms"}, {"milliseconds", "ms"},
+    {"s", "s"},       {"sec", "s"},     {"secs", "s"},    {"second", "s"},       {"seconds", "s"},
+    {"m", "m"},       {"min", "m"},     {"mins", "m"},    {"minute", "m"},       {"minutes", "m"},
+    {"h", "h"},       {"hr", "h"},      {"hrs", "h"},     {"hour", "h"},         {"hours", "h"},
+    {"d", "d"},       {"day", "d"},     {"days", "d"},
+};
+
+std::string_view unit_for(std::string_view word) {
+  for (const Spelling& s : spellings) {
+    if (s.word.size() != word.size()) continue;
+    bool same = true;
+    for (std::size_t k = 0; k < word.size() && same; ++k)
+      same = s.word[k] == (word[k] >= 'A' && word[k] <= 'Z' ? char(word[k] - 'A' + 'a') : word[k]);
+    if (same) return s.unit;
+  }
+  return {};
+}
+
+// The value with every unit respelled the way retryx reads it and no blank
+// before a unit ("1 hour 30 min" -> "1h30m"), or "" when some word is no
+// unit at all.
+std::string respelled(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (is_blank(text[i])) {
+      ++i;
+    } else if (is_letter(text[i])) {
+      const std::size_t start = i;
+      while (i < text.size() && is_letter(text[i])) ++i;
+      const std::string_view unit = unit_for(text.substr(start, i - start));
+      if (unit.empty()) return "";
+      out += unit;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+// Why the word after a number is not a unit, with what was probably meant.
+[[noreturn]] void unknown_unit(std::string_view text, std::string_view word, bool after_blank) {
+  std::string suggestion;
+  if (const std::string_view unit = unit_for(word); !unit.empty()) {
+    suggestion = fmt::format("did you mean '{}'? ", unit);
+    const std::string whole = respelled(text);
+    try {
+      if (!whole.empty() && whole != text) {
+        (void)parse_duration(whole);
+        suggestion = fmt::format("did you mean '{}'? ", whole);
+      }
+    } catch (const ValueError&) {
+    }
+    if (after_blank && unit == word)
+      throw ValueError(fmt::format("no blank is allowed before the unit '{}' ({}units: ms, s, m, h, d)", word,
+                                   suggestion));
+  }
+  throw ValueError(fmt::format("unknown unit '{}' ({}units: ms, s, m, h, d)", word, suggestion));
+}
 
 }  // namespace
 
 Duration parse_duration(std::string_view text) {
   if (text.empty()) throw ValueError("empty duration");
   if (text.front() == '-') throw ValueError("a duration cannot be negative");
-  if (text.front() == '+') throw ValueError("not a duration (expected e.g. 250ms, 1.5s, 2m, 1m30s)");
+  if (text.front() == '+') throw ValueError(fmt::format("not a duration ({})", expected_forms));
 
   // Scanned by hand rather than with strtod/from_chars so that "inf", "nan",
   // hex floats and exponents are refused instead of half-accepted.
@@ -38,7 +109,7 @@ Duration parse_duration(std::string_view text) {
     }
     const std::string_view number = text.substr(start, i - start);
     if (number.find_first_of("0123456789") == std::string_view::npos)
-      throw ValueError("not a duration (expected e.g. 250ms, 1.5s, 2m, 1m30s)");
+      throw ValueError(fmt::format("not a duration ({})", expected_forms));
     // Only [0-9.] reach strtod; an overflow comes back as HUGE_VAL and is
     // refused by the range check below.
     const double value = std::strtod(std::string(number).c_str(), nullptr);
@@ -49,14 +120,18 @@ Duration parse_duration(std::string_view text) {
       bare_number = true;
       unit_seconds = 1;
     } else {
-      for (const Unit& unit : units) {
-        if (text.substr(i, unit.name.size()) == unit.name) {
-          unit_seconds = unit.seconds;
-          i += unit.name.size();
-          break;
-        }
-      }
-      if (unit_seconds == 0) throw ValueError("unknown unit in duration (use ms, s, m, h or d)");
+      // The unit is the whole word of letters after the number: "5min"
+      // is an unknown unit "min", not 5 minutes followed by "in".
+      std::size_t word_start = i;
+      while (word_start < text.size() && is_blank(text[word_start])) ++word_start;
+      std::size_t word_end = word_start;
+      while (word_end < text.size() && is_letter(text[word_end])) ++word_end;
+      const std::string_view word = text.substr(word_start, word_end - word_start);
+      if (word.empty()) throw ValueError(fmt::format("not a duration ({})", expected_forms));
+      for (const Unit& unit : units)
+        if (word_start == i && word == unit.name) unit_seconds = unit.seconds;
+      if (unit_seconds == 0) unknown_unit(text, word, word_start != i);
+      i = word_end;
     }
     total_seconds += value * unit_seconds;
     if (!std::isfinite(total_seconds) ||

@@ -84,10 +84,13 @@ Jitter jitter_of(const Value& v) {
 
 std::vector<Duration> delays_of(const Value& v) {
   std::vector<Duration> delays;
+  if (v.text.empty()) bad_value(v, "no delays (expected a list such as 1s,5s,30s)");
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = v.text.find(',', start);
     const std::string item = v.text.substr(start, comma - start);
+    if (item.empty())
+      bad_value(v, fmt::format("delay {} is empty (expected a list such as 1s,5s,30s)", delays.size() + 1));
     try {
       delays.push_back(parse_duration(item));
     } catch (const ValueError& e) {

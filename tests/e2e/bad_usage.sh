@@ -110,6 +110,35 @@ bad --stdin "'file'" --stdin file
 bad --stdin -I --stdin null -I
 bad --forever "" --forever=1
 
+# A mistyped long option names the nearest long names or aliases; nothing
+# near, no suggestion. Still 125 and the same two lines.
+first_line() { printf '%s\n' "$err" | sed -n 1p; }
+bad --atempts "" --atempts 3
+expect_eq "$(first_line)" "retryx: error: unrecognised option '--atempts'; did you mean '--attempts'?" \
+  "--atempts: did you mean --attempts"
+bad --max-tim "" --max-tim 5m
+expect_contains "$(first_line)" "did you mean '--max-time'?" "--max-tim: did you mean --max-time"
+bad --max-attempt "" --max-attempt=3
+expect_contains "$(first_line)" "did you mean '--max-attempts'?" "--max-attempt=3: an alias is suggested"
+bad --no-such-option "" --no-such-option
+expect_not_contains "$(first_line)" "did you mean" "--no-such-option: nothing near, no suggestion"
+
+# A unit written another way is an unknown unit, with the one meant;
+# '--delays' with nothing in it is one plain message.
+bad --delay "'5min'" --delay 5min
+expect_contains "$(first_line)" "unknown unit 'min' (did you mean '5m'?" "--delay 5min: min is an unknown unit, 5m meant"
+bad --delay "'5 min'" --delay '5 min'
+expect_contains "$(first_line)" "unknown unit 'min' (did you mean '5m'?" "--delay '5 min': min is an unknown unit, 5m meant"
+bad -T "'1hour'" -T 1hour
+expect_contains "$(first_line)" "unknown unit 'hour' (did you mean '1h'?" "-T 1hour: 1h meant"
+bad --timeout "'30sec'" --timeout 30sec
+expect_contains "$(first_line)" "unknown unit 'sec' (did you mean '30s'?" "--timeout 30sec: 30s meant"
+bad --delays "''" --delays ''
+expect_eq "$(first_line)" "retryx: error: --delays: invalid value '': no delays (expected a list such as 1s,5s,30s)" \
+  "--delays '': one plain message"
+bad --delays "'1s,,2s'" --delays 1s,,2s
+expect_contains "$(first_line)" "delay 2 is empty" "--delays 1s,,2s: which delay is empty"
+
 # No command at all.
 rm -f "$marker"
 run -a 3

@@ -182,16 +182,10 @@ check_shell() {
 
 # --- bash ----------------------------------------------------------------------
 
-bash_completion_lib=
-for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
-  [ -f "$f" ] && { bash_completion_lib=$f; break; }
-done
-if [ -z "$bash_completion_lib" ]; then
-  echo "note: bash-completion is not installed: the bash completion is not exercised"
-else
-  # Sets COMP_WORDS as bash splits LINE (blanks, and "=" of COMP_WORDBREAKS),
-  # calls _retryx and prints COMPREPLY.
-  cat >"$WORK/bash_candidates" <<'EOF'
+# Sets COMP_WORDS as bash splits LINE (blanks, and "=" of COMP_WORDBREAKS),
+# calls _retryx and prints COMPREPLY; _retryx's stderr goes to ERRORS.
+# usage: bash_candidates LIBRARY COMPLETION LINE ERRORS
+cat >"$WORK/bash_candidates" <<'EOF'
 source "$1"
 source "$2"
 line=$3
@@ -210,37 +204,92 @@ done
 [[ $line == *[[:blank:]] || $line == *= ]] && COMP_WORDS+=("")
 COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 COMPREPLY=()
-_retryx retryx "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
+_retryx retryx "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>>"$4"
 printf '%s\n' "${COMPREPLY[@]}"
 EOF
-  candidates() {
-    bash --norc --noprofile "$WORK/bash_candidates" "$bash_completion_lib" "$completions/retryx.bash" "$1" |
-      sed 's/[[:blank:]]*$//'
-  }
-  check_shell bash
+candidates() {
+  bash --norc --noprofile "$WORK/bash_candidates" "$bash_library" "$completions/retryx.bash" "$1" \
+    "$WORK/bash_errors" | sed 's/[[:blank:]]*$//'
+}
+
+# check_bash NAME: check_shell, and the "--option=value" forms bash splits.
+check_bash() {
+  local sh=$1
+  check_shell "$sh"
   got=$(candidates 'retryx --backoff=f')
-  expect_set "$got" fixed fibonacci "bash: values of --backoff=NAME"
+  expect_set "$got" fixed fibonacci "$sh: values of --backoff=NAME"
+  got=$(candidates 'retryx --backoff=')
+  expect_set "$got" exponential linear fixed constant fibonacci decorrelated "$sh: values of --backoff="
   got=$(candidates 'retryx --attempts=3 l')
-  expect_line "$got" ls "bash: command after --attempts=N"
+  expect_line "$got" ls "$sh: command after --attempts=N"
   got=$(candidates 'retryx --stop-on 1,SIGK')
-  expect_set "$got" 1,SIGKILL "bash: the last item of a list of conditions"
+  expect_set "$got" 1,SIGKILL "$sh: the last item of a list of conditions"
   got=$(candidates 'retryx --stdin=r')
-  expect_set "$got" replay "bash: values of --stdin=MODE"
+  expect_set "$got" replay "$sh: values of --stdin=MODE"
   got=$(candidates 'retryx --signal=SIGT')
-  expect_set "$got" SIGTERM "bash: values of --signal=SIG"
+  expect_set "$got" SIGTERM "$sh: values of --signal=SIG"
   got=$(candidates 'retryx --max-time=5m l')
-  expect_line "$got" ls "bash: command after --max-time=DURATION"
+  expect_line "$got" ls "$sh: command after --max-time=DURATION"
   got=$(candidates 'retryx --log-format=j')
-  expect_set "$got" json "bash: values of --log-format=FMT"
+  expect_set "$got" json "$sh: values of --log-format=FMT"
   got=$(candidates 'retryx --color=n')
-  expect_set "$got" never "bash: values of --color=WHEN"
+  expect_set "$got" never "$sh: values of --color=WHEN"
   got=$(candidates 'retryx --until-output=ready l')
-  expect_line "$got" ls "bash: command after --until-output=REGEX"
+  expect_line "$got" ls "$sh: command after --until-output=REGEX"
   got=$(candidates 'retryx --circuit=af')
-  expect_line "$got" afile "bash: the value of --circuit=PATH completes as a file name"
+  expect_line "$got" afile "$sh: the value of --circuit=PATH completes as a file name"
   got=$(candidates 'retryx --circuit-threshold=2 l')
-  expect_line "$got" ls "bash: command after --circuit-threshold=N"
+  expect_line "$got" ls "$sh: command after --circuit-threshold=N"
+}
+
+bash_library=
+for f in /usr/share/bash-completion/bash_completion /etc/bash_completion; do
+  [ -f "$f" ] && { bash_library=$f; break; }
+done
+if [ -z "$bash_library" ]; then
+  echo "note: bash-completion is not installed: the bash completion is exercised without it only"
+else
+  check_bash bash
 fi
+
+# Without bash-completion (a shell started with --norc, Debian's root
+# shell): the same answers, and not one line on stderr (it was
+# "_init_completion: command not found" at every Tab).
+bash_library=/dev/null
+: >"$WORK/bash_errors"
+check_bash "bash without bash-completion"
+expect_eq "$(cat "$WORK/bash_errors")" "" "bash without bash-completion: nothing on stderr"
+# The wrapped command's own completion, when it has one (complete -F).
+cat >"$WORK/bash_library" <<'EOF'
+_fake_tool() { COMPREPLY=("own:$COMP_CWORD:${COMP_WORDS[0]}:$2:${COMP_LINE:0:COMP_POINT}"); }
+complete -F _fake_tool fake-tool
+EOF
+bash_library=$WORK/bash_library
+got=$(candidates 'retryx -a 3 fake-tool --x')
+expect_eq "$got" "own:1:fake-tool:--x:fake-tool --x" \
+  "bash without bash-completion: the command's own completion, its words shifted"
+expect_eq "$(cat "$WORK/bash_errors")" "" "bash without bash-completion: nothing on stderr"
+bash --norc --noprofile -c "source '$completions/retryx.bash' && complete -p retryx" \
+  >"$WORK/sourced" 2>"$WORK/sourced_errors"
+expect_eq "$(cat "$WORK/sourced")" "complete -F _retryx retryx" "bash --norc: sourcing it sets the completion"
+expect_eq "$(cat "$WORK/sourced_errors")" "" "bash --norc: sourcing it prints nothing"
+
+# The real thing: an interactive 'bash --norc' on a terminal, Tab typed.
+# (bash sets its own PS1 at start: the prompt is set by the first line,
+# spelled so that its echo does not look like the prompt.)
+pty_out=$(env -i HOME="$HOME" PATH="$PATH" TERM=dumb \
+  timeout 60 python3 "$RETRYX_SOURCE_DIR/tests/e2e/helpers/pty_run.py" --bound 40 \
+  --expect 'bash-' --send "PS1='rx''-prompt\$ '; source '$completions/retryx.bash'\n" \
+  --expect-new 'rx-prompt$ ' --send 'retryx --backo\t' \
+  --expect-new 'ff ' --send 'fi\t\t' \
+  --expect-new 'fibonacci' --send '\x15retryx -a 3 ls af\t' \
+  --expect-new 'ile ' --send '\x15exit\n' \
+  -- bash --norc --noprofile -i 2>&1)
+expect_contains "$pty_out" "retryx --backoff fi" "bash --norc at a terminal: Tab completes --backo"
+expect_contains "$pty_out" "fixed" "bash --norc at a terminal: Tab Tab lists the values"
+expect_contains "$pty_out" "retryx -a 3 ls afile" "bash --norc at a terminal: the command's file argument"
+expect_not_contains "$pty_out" "command not found" "bash --norc at a terminal: no error at Tab"
+expect_contains "$pty_out" "[status 0]" "bash --norc at a terminal: the shell exits"
 
 # --- fish ----------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ fish_completion=$src/completions/retryx.fish
 spec=$src/../shared/spec/retryx.md
 
 # Long options of other programs that the man page may name: curl(1)'s in
-# SEE ALSO.
-foreign_long='--retry'
+# SEE ALSO; and the mistyped option of its "did you mean" example.
+foreign_long=(--retry --atempts)
 
 # expect_file PATH: counts a check, fails when PATH is missing.
 expect_file() {
@@ -146,7 +146,7 @@ extra_longs() {
   [ "${#extra[@]}" -eq 0 ] || fail "$what names options that --help lacks: ${extra[*]}"
 }
 
-extra_longs "man page" "$man_text" "$foreign_long"
+extra_longs "man page" "$man_text" "${foreign_long[@]}"
 extra_longs "bash completion" "$(cat "$bash_completion" 2>/dev/null)"
 extra_longs "zsh completion" "$(cat "$zsh_completion" 2>/dev/null)"
 fish_longs=$(cat "$fish_completion" 2>/dev/null

@@ -42,6 +42,13 @@ expect_eq "$(column 7)" "2s,6s,12s" "linear: worst totals"
 run --dry-run -a 4 -b fixed -d 3s -j none -- true
 expect_eq "$(column 3)" "3s,3s,3s" "fixed: nominal delays"
 
+# What the man page says of a fixed delay: -b fixed -d 2s waits 1 to 2
+# seconds (the default jitter, equal); with -j none, exactly 2s.
+run --dry-run -a 3 -b fixed -d 2s -- true
+expect_eq "$(column 4)-$(column 6)" "1s,1s-2s,2s" "fixed 2s, default jitter: 1s to 2s"
+run --dry-run -a 3 -b fixed -d 2s -j none -- true
+expect_eq "$(column 4)-$(column 6)" "2s,2s-2s,2s" "fixed 2s, -j none: exactly 2s"
+
 # The cap applies: -m 5s.
 run --dry-run -a 6 -d 1s -m 5s -j none -- true
 expect_eq "$(column 3)" "1s,2s,4s,5s,5s" "exponential capped at --max-delay"

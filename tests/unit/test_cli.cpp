@@ -227,6 +227,25 @@ TEST_CASE("every bad value is a usage error naming the option and the value") {
   }
 }
 
+TEST_CASE("a mistyped long option: did you mean, from the names and aliases") {
+  CHECK(usage_error({"--atempts", "3", "x"}) == "unrecognised option '--atempts'; did you mean '--attempts'?");
+  CHECK(usage_error({"--atempts=3", "x"}) == "unrecognised option '--atempts=3'; did you mean '--attempts'?");
+  CHECK(usage_error({"--max-tim", "5m", "x"}) == "unrecognised option '--max-tim'; did you mean '--max-time'?");
+  CHECK(usage_error({"--max-attempt", "3", "x"}) == "unrecognised option '--max-attempt'; did you mean '--max-attempts'?");
+  CHECK(usage_error({"--deadlin", "5m", "x"}) == "unrecognised option '--deadlin'; did you mean '--deadline'?");
+  CHECK(usage_error({"--dealy", "1s", "x"}) == "unrecognised option '--dealy'; did you mean '--delay'?");
+  CHECK(usage_error({"--tiemout", "1s", "x"}) == "unrecognised option '--tiemout'; did you mean '--timeout'?");
+  CHECK(usage_error({"--Verbose", "x"}) == "unrecognised option '--Verbose'; did you mean '--verbose'?");
+  CHECK(usage_error({"--logformat", "json", "x"}) == "unrecognised option '--logformat'; did you mean '--log-format'?");
+  // Nothing near: no suggestion.
+  CHECK(usage_error({"--nope", "x"}) == "unrecognised option '--nope'");
+  CHECK(usage_error({"--no-such-option", "x"}) == "unrecognised option '--no-such-option'");
+  CHECK(usage_error({"--del", "1", "x"}) == "unrecognised option '--del'");
+  CHECK(usage_error({"--x", "x"}) == "unrecognised option '--x'");
+  // No guessing: a near name is only suggested, never taken.
+  CHECK(usage_error({"--delay", "1s", "--atempts", "3", "x"}).find("did you mean '--attempts'") != std::string::npos);
+}
+
 TEST_CASE("RETRYX_ environment defaults - the command line wins") {
   CHECK(request({"x"}, {"RETRYX_ATTEMPTS=2"}).policy.max_attempts == 2u);
   CHECK(request({"-a", "3", "x"}, {"RETRYX_ATTEMPTS=2"}).policy.max_attempts == 3u);

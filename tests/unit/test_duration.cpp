@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+#include <string>
+#include <string_view>
 
 #include "duration.hpp"
 
@@ -70,4 +72,48 @@ TEST_CASE("format_duration never shows a positive duration as 0ms") {
   CHECK(format_duration(0ns) == "0ms");
   for (Duration d : {Duration(1), Duration(12'345), Duration(400'000), Duration(500'000)})
     CHECK(parse_duration(format_duration(d)) == d);
+}
+
+namespace {
+
+std::string why(std::string_view text) {
+  try {
+    parse_duration(text);
+  } catch (const ValueError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("a unit written another way is named as unknown, with the unit meant") {
+  // "5min" is the unknown unit "min", as "5 min" is: not "5m" then "in".
+  CHECK(why("5min") == "unknown unit 'min' (did you mean '5m'? units: ms, s, m, h, d)");
+  CHECK(why("5 min") == "unknown unit 'min' (did you mean '5m'? units: ms, s, m, h, d)");
+  CHECK(why("1h30min") == "unknown unit 'min' (did you mean '1h30m'? units: ms, s, m, h, d)");
+  CHECK(why("2hr30mins") == "unknown unit 'hr' (did you mean '2h30m'? units: ms, s, m, h, d)");
+  CHECK(why("30sec") == "unknown unit 'sec' (did you mean '30s'? units: ms, s, m, h, d)");
+  CHECK(why("30 secs") == "unknown unit 'secs' (did you mean '30s'? units: ms, s, m, h, d)");
+  CHECK(why("2hours") == "unknown unit 'hours' (did you mean '2h'? units: ms, s, m, h, d)");
+  CHECK(why("1hour") == "unknown unit 'hour' (did you mean '1h'? units: ms, s, m, h, d)");
+  CHECK(why("3days") == "unknown unit 'days' (did you mean '3d'? units: ms, s, m, h, d)");
+  CHECK(why("250msec") == "unknown unit 'msec' (did you mean '250ms'? units: ms, s, m, h, d)");
+  CHECK(why("5MIN") == "unknown unit 'MIN' (did you mean '5m'? units: ms, s, m, h, d)");
+  CHECK(why("5S") == "unknown unit 'S' (did you mean '5s'? units: ms, s, m, h, d)");
+  // The whole value respelled would still be refused: the unit alone.
+  CHECK(why("101days") == "unknown unit 'days' (did you mean 'd'? units: ms, s, m, h, d)");
+  // A real unit after a blank.
+  CHECK(why("1 s") == "no blank is allowed before the unit 's' (did you mean '1s'? units: ms, s, m, h, d)");
+  // No unit meant: no suggestion.
+  CHECK(why("1x") == "unknown unit 'x' (units: ms, s, m, h, d)");
+  CHECK(why("5weeks") == "unknown unit 'weeks' (units: ms, s, m, h, d)");
+  CHECK(why("5min later") == "unknown unit 'min' (did you mean 'm'? units: ms, s, m, h, d)");
+  CHECK(why("1.2.3s") == "not a duration (expected e.g. 250ms, 1.5s, 2m, 1m30s)");
+  CHECK(why("soon") == "not a duration (expected e.g. 250ms, 1.5s, 2m, 1m30s)");
+  CHECK(why("") == "empty duration");
+  // The units themselves are still read, "ms" before "m".
+  CHECK(parse_duration("5m") == 300s);
+  CHECK(parse_duration("5ms") == 5ms);
+  CHECK(parse_duration("1m5ms") == 60005ms);
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "policy_builder.hpp"
@@ -109,4 +110,30 @@ TEST_CASE("--delay-from-output: a PCRE2 pattern (captures output); a bad one nam
   values.command_line.clear();
   values.environment["delay-from-output"] = {"a{2,1}", "RETRYX_DELAY_FROM_OUTPUT"};
   CHECK(usage_error(values).starts_with("RETRYX_DELAY_FROM_OUTPUT: invalid value 'a{2,1}': bad regular expression"));
+}
+
+TEST_CASE("--delays: an empty list or item is said in one message") {
+  Values values;
+  values.command_line["delays"] = {"", "--delays"};
+  CHECK(usage_error(values) == "--delays: invalid value '': no delays (expected a list such as 1s,5s,30s)");
+  values.command_line["delays"] = {"1s,,2s", "--delays"};
+  CHECK(usage_error(values) == "--delays: invalid value '1s,,2s': delay 2 is empty (expected a list such as 1s,5s,30s)");
+  values.command_line["delays"] = {"1s,", "--delays"};
+  CHECK(usage_error(values) == "--delays: invalid value '1s,': delay 2 is empty (expected a list such as 1s,5s,30s)");
+  values.command_line["delays"] = {"1s,5min", "--delays"};
+  CHECK(usage_error(values) ==
+        "--delays: invalid value '1s,5min': '5min': unknown unit 'min' (did you mean '5m'? units: ms, s, m, h, d)");
+  values.command_line["delays"] = {"1s,5s", "--delays"};
+  CHECK(build_policy(values).backoff.delays == std::vector<Duration>{1s, 5s});
+}
+
+TEST_CASE("duration options name an unknown unit and the unit meant") {
+  Values values;
+  values.command_line["delay"] = {"5min", "--delay"};
+  CHECK(usage_error(values) == "--delay: invalid value '5min': unknown unit 'min' (did you mean '5m'? units: ms, s, m, h, d)");
+  values.command_line["delay"] = {"5 min", "--delay"};
+  CHECK(usage_error(values) == "--delay: invalid value '5 min': unknown unit 'min' (did you mean '5m'? units: ms, s, m, h, d)");
+  values.command_line.clear();
+  values.environment["max-time"] = {"1hour", "RETRYX_MAX_TIME"};
+  CHECK(usage_error(values) == "RETRYX_MAX_TIME: invalid value '1hour': unknown unit 'hour' (did you mean '1h'? units: ms, s, m, h, d)");
 }
