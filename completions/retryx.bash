@@ -148,7 +148,7 @@ _retryx()
                     sysexits' -- "$cur")
                 ;;
             --log-format)
-                mapfile -t COMPREPLY < <(compgen -W 'text json' -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W 'text json github gitlab' -- "$cur")
                 ;;
             --color)
                 mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")

@@ -143,7 +143,7 @@ complete -c retryx -n __retryx_options_allowed -l on-giveup -x -d 'Shell command
 complete -c retryx -n __retryx_options_allowed -s q -l quiet -d 'Log nothing'
 complete -c retryx -n __retryx_options_allowed -s v -l verbose -d 'Also log the policy, starts and successes'
 complete -c retryx -n __retryx_options_allowed -l log-format -x -d 'Format of the attempt log (default text)' \
-    -a 'text\t"lines for people (default)" json\t"JSON Lines, one object per event"'
+    -a 'text\t"lines for people (default)" json\t"JSON Lines, one object per event" github\t"text, GitHub Actions groups and annotations" gitlab\t"text, GitLab CI collapsible sections"'
 complete -c retryx -n __retryx_options_allowed -l name -x -d 'The job\'s name, in the log, the report and the metrics'
 complete -c retryx -n __retryx_options_allowed -l log-file -r -F -d 'Append the attempt log to PATH, not stderr'
 complete -c retryx -n __retryx_options_allowed -l color -x -d 'Colours in the text log (default auto)' \

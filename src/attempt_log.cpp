@@ -22,6 +22,10 @@ void LogWriter::write(std::string_view text) {
     }
     text = stamped;
   }
+  write_raw(text);
+}
+
+void LogWriter::write_raw(std::string_view text) {
   if (write_all(fd_, text) || failed_) return;
   failed_ = true;
   if (fd_ != STDERR_FILENO)
@@ -33,7 +37,19 @@ std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> ma
   return max ? fmt::format("attempt {}/{}", attempt, *max) : fmt::format("attempt {}", attempt);
 }
 
-void TextLog::line(const std::string& text, Tone tone) {
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+    else out += c;
+  }
+  return out;
+}
+
+void TextLog::line(const std::string& raw, Tone tone) {
+  const std::string text = one_line(raw);
   if (!color_ || tone == Tone::plain) {
     out_.write(prefix_ + " " + text + "\n");
     return;
@@ -95,33 +111,33 @@ std::string notes(const std::string& source, const std::string& reason) {
 
 }  // namespace
 
-void TextLog::attempt_ended(const AttemptRecord& r) {
+std::string attempt_end_message(const AttemptRecord& r) {
   const std::string label = attempt_label(r.attempt, r.max_attempts);
   const std::string took = format_duration(r.result.duration);
   const std::string what = what_happened(r.result);
   switch (r.outcome) {
-    case AttemptOutcome::success:
-      if (verbose_) line(fmt::format("{} succeeded after {}: {}", label, took, what), Tone::good);
-      break;
+    case AttemptOutcome::success: return fmt::format("{} succeeded after {}: {}", label, took, what);
     case AttemptOutcome::retry:
-      line(fmt::format("{} failed after {}: {}; retrying in {}{}", label, took, what,
-                       format_duration(r.delay.value_or(Duration::zero())), notes(delay_source(r), r.reason)),
-           Tone::warn);
-      break;
+      return fmt::format("{} failed after {}: {}; retrying in {}{}", label, took, what,
+                         format_duration(r.delay.value_or(Duration::zero())), notes(delay_source(r), r.reason));
     case AttemptOutcome::fatal:
     case AttemptOutcome::deadline:
-      line(fmt::format("{} failed after {}: {}; not retrying: {}{}", label, took, what, r.reason,
-                       r.directed_delay_problem.empty() ? "" : " (" + r.directed_delay_problem + ")"),
-           Tone::bad);
-      break;
+      return fmt::format("{} failed after {}: {}; not retrying: {}{}", label, took, what, r.reason,
+                         r.directed_delay_problem.empty() ? "" : " (" + r.directed_delay_problem + ")");
     case AttemptOutcome::exhausted:
-      line(fmt::format("{} failed after {}: {}{}; no attempts left", label, took, what, why_retryable(r.retry_reason)),
-           Tone::bad);
-      break;
-    case AttemptOutcome::interrupted:
-      line(fmt::format("{} interrupted after {}: {}", label, took, what), Tone::bad);
-      break;
+      return fmt::format("{} failed after {}: {}{}; no attempts left", label, took, what,
+                         why_retryable(r.retry_reason));
+    case AttemptOutcome::interrupted: return fmt::format("{} interrupted after {}: {}", label, took, what);
   }
+  return label;
+}
+
+void TextLog::attempt_ended(const AttemptRecord& r) {
+  if (r.outcome == AttemptOutcome::success && !verbose_) return;
+  const Tone tone = r.outcome == AttemptOutcome::success ? Tone::good
+                    : r.outcome == AttemptOutcome::retry ? Tone::warn
+                                                         : Tone::bad;
+  line(attempt_end_message(r), tone);
 }
 
 void TextLog::hook(std::string_view name, const AttemptResult& result) {
@@ -141,28 +157,26 @@ void TextLog::circuit(std::string_view state, std::string_view message) {
   line(std::string(message), state == "closed" ? Tone::good : Tone::warn);
 }
 
-void TextLog::run_ended(const RunSummary& s) {
+std::string run_end_message(const RunSummary& s) {
   const std::string attempts = fmt::format("{} attempt{}", s.attempts, s.attempts == 1 ? "" : "s");
   switch (s.outcome) {
     case RunOutcome::success:
-      if (verbose_ || s.attempts > 1)
-        line(fmt::format("succeeded on {} after {}", attempt_label(s.attempts, s.max_attempts),
-                         format_duration(s.elapsed)),
-             Tone::good);
-      break;
+      return fmt::format("succeeded on {} after {}", attempt_label(s.attempts, s.max_attempts),
+                         format_duration(s.elapsed));
     case RunOutcome::interrupted:
-      line(fmt::format("interrupted after {} in {}: {}; exiting by the same signal", attempts,
-                       format_duration(s.elapsed), s.reason),
-           Tone::bad);
-      break;
+      return fmt::format("interrupted after {} in {}: {}; exiting by the same signal", attempts,
+                         format_duration(s.elapsed), s.reason);
     case RunOutcome::circuit_open:
-      line(fmt::format("{}; not running the command; exit status {}", s.reason, s.exit_status), Tone::bad);
-      break;
+      return fmt::format("{}; not running the command; exit status {}", s.reason, s.exit_status);
     default:
-      line(fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),
-                       s.reason, s.exit_status),
-           Tone::bad);
+      return fmt::format("giving up after {} in {}: {}; exit status {}", attempts, format_duration(s.elapsed),
+                         s.reason, s.exit_status);
   }
+}
+
+void TextLog::run_ended(const RunSummary& s) {
+  if (s.outcome == RunOutcome::success && !verbose_ && s.attempts <= 1) return;
+  line(run_end_message(s), s.outcome == RunOutcome::success ? Tone::good : Tone::bad);
 }
 
 }  // namespace retryx

@@ -19,6 +19,9 @@ class AttemptLog {
   virtual ~AttemptLog() = default;
   virtual void run_started(const Policy&, const Command&) {}
   virtual void splay(Duration) {}
+  // Before the attempt's process is started (the CI logs open its group
+  // here, so that its first byte of output lands inside).
+  virtual void attempt_starting(std::uint64_t /*attempt*/, std::optional<std::uint64_t> /*max*/) {}
   virtual void attempt_started(std::uint64_t /*attempt*/, std::optional<std::uint64_t> /*max*/, int /*pid*/) {}
   virtual void attempt_ended(const AttemptRecord&) {}
   virtual void hook(std::string_view /*name*/, const AttemptResult&) {}
@@ -42,6 +45,9 @@ class LogWriter {
       : fd_(fd), name_(std::move(name)), timestamps_(timestamps) {}
   // text: whole lines, each ending in '\n'.
   void write(std::string_view text);
+  // The same, never timestamped: markers that must start a line as they
+  // are (the CI logs').
+  void write_raw(std::string_view text);
 
  private:
   int fd_;
@@ -68,6 +74,8 @@ class TextLog final : public AttemptLog {
   void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
   void circuit(std::string_view state, std::string_view message) override;
+  // Where its lines go: the CI logs write their markers there too.
+  LogWriter& writer() { return out_; }
 
  private:
   enum class Tone { plain, good, warn, bad };
@@ -84,6 +92,9 @@ class LogFanout final : public AttemptLog {
   void add(AttemptLog& log) { logs_.push_back(&log); }
   void run_started(const Policy& p, const Command& c) override { for (auto* l : logs_) l->run_started(p, c); }
   void splay(Duration d) override { for (auto* l : logs_) l->splay(d); }
+  void attempt_starting(std::uint64_t a, std::optional<std::uint64_t> m) override {
+    for (auto* l : logs_) l->attempt_starting(a, m);
+  }
   void attempt_started(std::uint64_t a, std::optional<std::uint64_t> m, int pid) override {
     for (auto* l : logs_) l->attempt_started(a, m, pid);
   }
@@ -96,8 +107,17 @@ class LogFanout final : public AttemptLog {
   std::vector<AttemptLog*> logs_;
 };
 
+// A log line stays one line: control characters (a newline in a command's
+// name, an escape sequence) are written as \xNN.
+std::string one_line(std::string_view text);
+
 // "attempt 2/5", or "attempt 2" with no limit.
 std::string attempt_label(std::uint64_t attempt, std::optional<std::uint64_t> max);
+// What the text log says of an attempt that ended ("attempt 2/5 failed
+// after 1s: exit code 3; retrying in 2s") and of the run's end ("giving up
+// after ..."), without the prefix; the CI logs' annotations say the same.
+std::string attempt_end_message(const AttemptRecord& record);
+std::string run_end_message(const RunSummary& summary);
 
 
 }  // namespace retryx

@@ -82,6 +82,7 @@ class AttemptLoop {
   // Spawn, wait, classify, and decide: success, retry (with its delay), or stop.
   AttemptRecord run_attempt(std::uint64_t attempt) {
     const auto [limit, deadline_binds] = time_limit();
+    log_.attempt_starting(attempt, policy_.max_attempts);
     const AttemptRequest request{command_, child_environment(attempt), limit, false,
                                  [&](int pid) { log_.attempt_started(attempt, policy_.max_attempts, pid); }};
     AttemptResult result = runner_.run(request);

@@ -95,7 +95,9 @@ const std::vector<OptionGroup>& option_table() {
             "retryx[NAME], \"name\" in the JSON log and the report"},
            {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
            {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
-           {"log-format", "FMT", "text (default) or json (JSON Lines)"},
+           {"log-format", "FMT",
+            "text (default), json (JSON Lines), github (text, each attempt in a group, ::warning per retry, "
+            "::error on giving up) or gitlab (text, each attempt in a collapsible section)"},
            {"log-file", "PATH", "append the attempt log to PATH instead of stderr"},
            {"color", "WHEN", "auto (default: on a terminal, unless NO_COLOR is set or TERM=dumb), always or never"},
            {"report", "PATH", "write a JSON summary of the run to PATH, atomically, at the end"},

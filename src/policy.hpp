@@ -50,7 +50,8 @@ struct ClassifyPolicy {
 };
 
 enum class Verbosity { quiet, normal, verbose };
-enum class LogFormat { text, json };
+// github, gitlab: the text log with CI markers (ci_log.hpp).
+enum class LogFormat { text, json, github, gitlab };
 enum class ColorMode { automatic, always, never };
 
 // Where the attempt log and the report go (spec §6).

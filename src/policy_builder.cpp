@@ -248,7 +248,9 @@ Policy build_policy(const Values& given) {
     p.name = v->text;
   }
   LogPolicy& log = p.log;
-  if (auto v = values.get("log-format")) log.format = choice_of<LogFormat>(*v, {{"text", LogFormat::text}, {"json", LogFormat::json}});
+  if (auto v = values.get("log-format"))
+    log.format = choice_of<LogFormat>(*v, {{"text", LogFormat::text}, {"json", LogFormat::json},
+                                           {"github", LogFormat::github}, {"gitlab", LogFormat::gitlab}});
   if (auto v = values.get("log-file")) log.file = path_of(*v);
   if (auto v = values.get("color"))
     log.color = choice_of<ColorMode>(*v, {{"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}});

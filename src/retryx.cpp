@@ -12,6 +12,7 @@
 
 #include "attempt_log.hpp"
 #include "attempt_loop.hpp"
+#include "ci_log.hpp"
 #include "circuit.hpp"
 #include "cli.hpp"
 #include "dry_run.hpp"
@@ -65,7 +66,12 @@ std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd, const RunIden
   if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(LogWriter(fd, file), identity);
   // A file outlives the run: its text lines say when they were written.
   const LogWriter out(fd, file, policy.log.file.has_value());
-  return std::make_unique<TextLog>(out, policy.verbosity, use_color(policy.log, fd), policy.name);
+  const bool color = use_color(policy.log, fd);
+  if (policy.log.format == LogFormat::github)
+    return std::make_unique<GithubLog>(out, policy.verbosity, color, policy.name);
+  if (policy.log.format == LogFormat::gitlab)
+    return std::make_unique<GitlabLog>(out, policy.verbosity, color, policy.name, identity.run_id);
+  return std::make_unique<TextLog>(out, policy.verbosity, color, policy.name);
 }
 
 // An open circuit: nothing runs; the log (a circuit event, then the end)
@@ -138,7 +144,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   // Output lost to a write error is said on stderr even when the text log
   // is not there (-q, --log-file, JSON): retryx's own failure (spec §6).
   if (summary.last && summary.last->stdout_error && *summary.last->stdout_error != EPIPE &&
-      (policy.verbosity == Verbosity::quiet || policy.log.file || policy.log.format != LogFormat::text))
+      (policy.verbosity == Verbosity::quiet || policy.log.file || policy.log.format == LogFormat::json))
     fmt::print(stderr, "retryx: error: write error on stdout: {}\n", std::strerror(*summary.last->stdout_error));
 
   // -> exit status, or death by the signal that interrupted the run

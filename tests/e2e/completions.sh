@@ -88,7 +88,9 @@ check_shell() {
   expect_line "$got" true "$sh: the value of --on-retry completes as a command"
   expect_no_line "$got" afile "$sh: no file as the value of --on-retry"
   got=$(candidates 'retryx --log-format ')
-  expect_set "$got" text json "$sh: values of --log-format"
+  expect_set "$got" text json github gitlab "$sh: values of --log-format"
+  got=$(candidates 'retryx --log-format git')
+  expect_set "$got" github gitlab "$sh: values of --log-format by prefix"
   got=$(candidates 'retryx --color ')
   expect_set "$got" auto always never "$sh: values of --color"
   got=$(candidates 'retryx --color a')

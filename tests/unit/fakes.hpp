@@ -92,11 +92,13 @@ class FakeRunner : public CommandRunner {
 class RecordingLog : public AttemptLog {
  public:
   std::vector<AttemptRecord> records;
+  std::vector<std::uint64_t> starting;  // attempt_starting's attempts
   std::vector<int> started_pids;
   std::vector<std::string> hooks;
   std::vector<RunSummary> ends;
   int run_starts = 0;
   void run_started(const Policy&, const Command&) override { ++run_starts; }
+  void attempt_starting(std::uint64_t attempt, std::optional<std::uint64_t>) override { starting.push_back(attempt); }
   void attempt_started(std::uint64_t, std::optional<std::uint64_t>, int pid) override { started_pids.push_back(pid); }
   void attempt_ended(const AttemptRecord& record) override { records.push_back(record); }
   void hook(std::string_view name, const AttemptResult&) override { hooks.emplace_back(name); }

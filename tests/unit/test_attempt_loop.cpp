@@ -76,6 +76,39 @@ TEST_CASE("fails twice then succeeds: two backoff sleeps in order") {
   CHECK(r.summary.elapsed == 15ms + 3s);
 }
 
+namespace {
+// A runner that notes, when each command is run, how many attempts the log
+// had been told were starting: the CI logs open an attempt's group then,
+// before its process can write anything.
+struct StartingSeenRunner : FakeRunner {
+  StartingSeenRunner(FakeTime& time, std::deque<AttemptResult> script, const RecordingLog& log)
+      : FakeRunner(time, std::move(script)), log_(log) {}
+  std::vector<std::size_t> starting_at_run;  // per attempt or hook
+  AttemptResult run(const AttemptRequest& request) override {
+    starting_at_run.push_back(log_.starting.size());
+    return FakeRunner::run(request);
+  }
+  const RecordingLog& log_;
+};
+}  // namespace
+
+TEST_CASE("the log hears of each attempt before its process starts, hooks are not attempts") {
+  Policy p = base_policy(3);
+  p.hooks.on_retry = "echo retry";
+  FakeTime time;
+  RecordingLog log;
+  StartingSeenRunner runner(time, {exit_with(1), {SpawnFailed{126, "permission denied: cmd"}}, exit_with(0)}, log);
+  Random random(1);
+  const Command command{"cmd"};
+  p.classify.stop_on = {};
+  run_attempts(p, command, runner, time, log, random);
+  CHECK(log.starting == std::vector<std::uint64_t>{1, 2, 3});
+  // attempt 1, its hook, attempt 2 (not started), its hook, attempt 3
+  CHECK(runner.starting_at_run == std::vector<std::size_t>{1, 1, 2, 2, 3});
+  CHECK(log.started_pids.size() == 2);
+  CHECK(log.records.size() == 3);
+}
+
 TEST_CASE("exhausted: N attempts N-1 sleeps no sleep after the last last status") {
   Run r = run_with(base_policy(4), {exit_with(3)});
   CHECK(r.summary.outcome == RunOutcome::exhausted);

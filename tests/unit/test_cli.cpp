@@ -192,7 +192,7 @@ TEST_CASE("every bad value is a usage error naming the option and the value") {
       {{"--circuit-threshold", "0", "x"}, "--circuit-threshold: invalid value '0'"},
       {{"--circuit-cooldown", "soon", "x"}, "--circuit-cooldown: invalid value 'soon'"},
       {{"--no-such-option", "x"}, "--no-such-option"},
-      {{"--log-format", "xml", "x"}, "--log-format: invalid value 'xml': use text, json"},
+      {{"--log-format", "xml", "x"}, "--log-format: invalid value 'xml': use text, json, github, gitlab"},
       {{"--color", "maybe", "x"}, "--color: invalid value 'maybe'"},
       {{"--until-output", "(", "x"}, "--until-output: invalid value '(': bad regular expression"},
       {{"--log-file", "", "x"}, "--log-file: invalid value '': empty path"},

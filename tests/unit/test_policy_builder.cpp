@@ -137,3 +137,14 @@ TEST_CASE("duration options name an unknown unit and the unit meant") {
   values.environment["max-time"] = {"1hour", "RETRYX_MAX_TIME"};
   CHECK(usage_error(values) == "RETRYX_MAX_TIME: invalid value '1hour': unknown unit 'hour' (did you mean '1h'? units: ms, s, m, h, d)");
 }
+
+TEST_CASE("--log-format: text, json and the CI formats github and gitlab, from either source") {
+  CHECK(build_policy({}).log.format == LogFormat::text);
+  Values values;
+  values.environment["log-format"] = {"gitlab", "RETRYX_LOG_FORMAT"};
+  CHECK(build_policy(values).log.format == LogFormat::gitlab);
+  values.command_line["log-format"] = {"github", "--log-format"};
+  CHECK(build_policy(values).log.format == LogFormat::github);
+  values.command_line["log-format"] = {"GitHub", "--log-format"};
+  CHECK(usage_error(values) == "--log-format: invalid value 'GitHub': use text, json, github, gitlab");
+}
