@@ -79,7 +79,7 @@ _retryx()
         --delay-from-output
         --circuit --circuit-threshold --circuit-cooldown
         --on-retry --on-giveup
-        --name --log-format --log-file --color --report
+        --name --log-format --log-file --color --report --metrics-file
         -a -r -b -d -m -j -T -t -s -k'
     local flag_opts='--forever --preserve-status --foreground --replay-stdin
         --hold-stdout --quiet --verbose --dry-run --help --version
@@ -153,7 +153,7 @@ _retryx()
             --color)
                 mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 ;;
-            --log-file | --report | --circuit)
+            --log-file | --report | --metrics-file | --circuit)
                 _retryx_files
                 ;;
             --on-retry | --on-giveup)

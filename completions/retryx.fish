@@ -24,7 +24,7 @@ function __retryx_command_start
                 --stdin --until-output --retry-if-output --stop-if-output --fail-if-output \
                 --delay-from-output --circuit \
                 --circuit-threshold --circuit-cooldown --on-retry --on-giveup --log-format \
-                --log-file --color --report --name
+                --log-file --color --report --name --metrics-file
                 set i (math $i + 2)
             case '-*'
                 # A group of short options: a value option last takes the
@@ -149,6 +149,7 @@ complete -c retryx -n __retryx_options_allowed -l log-file -r -F -d 'Append the 
 complete -c retryx -n __retryx_options_allowed -l color -x -d 'Colours in the text log (default auto)' \
     -a 'auto\t"on a terminal, unless NO_COLOR is set (default)" always\t"even with NO_COLOR" never\t"no colours"'
 complete -c retryx -n __retryx_options_allowed -l report -r -F -d 'Write a JSON summary of the run to PATH'
+complete -c retryx -n __retryx_options_allowed -l metrics-file -r -F -d 'Keep the job metrics for Prometheus in PATH'
 
 # Other
 complete -c retryx -n __retryx_options_allowed -l dry-run -d 'Print the policy and delay schedule, run nothing'

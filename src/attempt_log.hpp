@@ -30,6 +30,9 @@ class AttemptLog {
   // "refused", "trial" or "problem" (spec §6's circuit event); a refusal
   // or a problem may come before run_started.
   virtual void circuit(std::string_view /*state*/, std::string_view /*message*/) {}
+  // --metrics-file (spec §10): what of the file could not be carried over
+  // (or the lock that could not be taken); comes after run_ended.
+  virtual void metrics(std::string_view /*problem*/) {}
 };
 
 // Writes log lines to fd with write_all (file_io.hpp: a non-blocking stderr
@@ -74,6 +77,7 @@ class TextLog final : public AttemptLog {
   void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
   void circuit(std::string_view state, std::string_view message) override;
+  void metrics(std::string_view problem) override { line(std::string(problem), Tone::warn); }
   // Where its lines go: the CI logs write their markers there too.
   LogWriter& writer() { return out_; }
 
@@ -102,6 +106,7 @@ class LogFanout final : public AttemptLog {
   void hook(std::string_view n, const AttemptResult& r) override { for (auto* l : logs_) l->hook(n, r); }
   void run_ended(const RunSummary& s) override { for (auto* l : logs_) l->run_ended(s); }
   void circuit(std::string_view s, std::string_view m) override { for (auto* l : logs_) l->circuit(s, m); }
+  void metrics(std::string_view p) override { for (auto* l : logs_) l->metrics(p); }
 
  private:
   std::vector<AttemptLog*> logs_;

@@ -10,6 +10,7 @@
 //   end           outcome, name, attempts, elapsed_ms, exit_status
 //   circuit       state (opened, closed, refused, trial, problem), message
 //                 (--circuit; a refusal or a problem may come before start)
+//   metrics       problem (--metrics-file: what of the file was dropped; after end)
 #include <string>
 
 #include "attempt_log.hpp"
@@ -29,6 +30,7 @@ class JsonLog final : public AttemptLog {
   void hook(std::string_view name, const AttemptResult& result) override;
   void run_ended(const RunSummary& summary) override;
   void circuit(std::string_view state, std::string_view message) override;
+  void metrics(std::string_view problem) override { emit(event("metrics").field("problem", problem)); }
 
  private:
   JsonObject event(const char* name) const;

@@ -101,6 +101,9 @@ const std::vector<OptionGroup>& option_table() {
            {"log-file", "PATH", "append the attempt log to PATH instead of stderr"},
            {"color", "WHEN", "auto (default: on a terminal, unless NO_COLOR is set or TERM=dumb), always or never"},
            {"report", "PATH", "write a JSON summary of the run to PATH, atomically, at the end"},
+           {"metrics-file", "PATH",
+            "keep the job's Prometheus metrics in PATH for node_exporter's textfile collector: counts "
+            "of runs and attempts carried over, the last run's figures; replaced atomically at the end"},
        }},
       {"Other",
        {

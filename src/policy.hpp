@@ -60,6 +60,7 @@ struct LogPolicy {
   std::optional<std::string> file;    // --log-file: appended to instead of stderr
   ColorMode color = ColorMode::automatic;
   std::optional<std::string> report;  // --report PATH
+  std::optional<std::string> metrics_file;  // --metrics-file PATH (spec §10)
 };
 
 enum class StdinMode { inherit, replay, null };

@@ -255,6 +255,7 @@ Policy build_policy(const Values& given) {
   if (auto v = values.get("color"))
     log.color = choice_of<ColorMode>(*v, {{"auto", ColorMode::automatic}, {"always", ColorMode::always}, {"never", ColorMode::never}});
   if (auto v = values.get("report")) log.report = path_of(*v);
+  if (auto v = values.get("metrics-file")) log.metrics_file = path_of(*v);
 
   if (auto v = values.get("circuit")) p.circuit.path = path_of(*v);
   if (auto v = values.get("circuit-threshold")) {

@@ -18,6 +18,7 @@
 #include "dry_run.hpp"
 #include "exit_status.hpp"
 #include "json_log.hpp"
+#include "metrics.hpp"
 #include "process_layer.hpp"
 #include "random.hpp"
 #include "report.hpp"
@@ -76,13 +77,25 @@ std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd, const RunIden
 
 // An open circuit: nothing runs; the log (a circuit event, then the end)
 // and the report say why.
-int refuse(const Policy& policy, const Command& command, AttemptLog& log, const std::string& why) {
+RunSummary refuse(const Policy& policy, const Command& command, AttemptLog& log, const std::string& why) {
   log.circuit("refused", why);
   log.run_started(policy, command);
   RunSummary summary{RunOutcome::circuit_open, 0, policy.max_attempts, std::nullopt, why, {}, 0, std::nullopt};
   summary.exit_status = exit_status(summary.outcome, summary.last, false);
   log.run_ended(summary);
-  return summary.exit_status;
+  return summary;
+}
+
+// --metrics-file: the run added to the job's series (spec §10). Content of
+// the old file that could not be carried over goes to the log; a file that
+// cannot be written is said on stderr, as for --report, and changes no
+// exit status.
+void record_metrics(const std::optional<MetricsFile>& metrics, const Policy& policy, const Command& command,
+                    const RunSummary& summary, AttemptLog& log) {
+  if (!metrics) return;
+  const auto [problem, error] = metrics->record(run_figures(summary, job_label(policy.name, command), unix_now_ms()));
+  if (!problem.empty()) log.metrics(problem);
+  if (!error.empty()) write_all(STDERR_FILENO, fmt::format("retryx: error: {}\n", error));
 }
 
 }  // namespace
@@ -117,6 +130,8 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   LogFanout logs;
   logs.add(*log);
   if (report) logs.add(*report);
+  std::optional<MetricsFile> metrics;
+  if (policy.log.metrics_file) metrics.emplace(*policy.log.metrics_file);
 
   // the process layer, set up before the circuit is asked: when it cannot
   // be (no temporary directory for -O, say), no half-open trial is recorded
@@ -128,7 +143,11 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     circuit.emplace(CircuitSettings{*policy.circuit.path, policy.circuit.threshold, policy.circuit.cooldown});
     const CircuitAdmission admission = circuit->before_run();
     if (!admission.problem.empty()) logs.circuit("problem", admission.problem);
-    if (!admission.allowed) return refuse(policy, command, logs, admission.message);
+    if (!admission.allowed) {
+      const RunSummary refused = refuse(policy, command, logs, admission.message);
+      record_metrics(metrics, policy, command, refused, logs);
+      return refused.exit_status;
+    }
     if (admission.trial) logs.circuit("trial", admission.message);
   }
 
@@ -140,6 +159,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     if (!change.problem.empty()) logs.circuit("problem", change.problem);
     if (!change.transition.empty()) logs.circuit(change.transition, change.message);
   }
+  record_metrics(metrics, policy, command, summary, logs);
 
   // Output lost to a write error is said on stderr even when the text log
   // is not there (-q, --log-file, JSON): retryx's own failure (spec §6).

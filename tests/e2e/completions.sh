@@ -101,6 +101,8 @@ check_shell() {
   expect_set "$got" "$sh: a regular expression is left free (no files)"
   got=$(candidates 'retryx --report af')
   expect_line "$got" afile "$sh: the value of --report completes as a file name"
+  got=$(candidates 'retryx --metrics-file af')
+  expect_line "$got" afile "$sh: the value of --metrics-file completes as a file name"
   got=$(candidates 'retryx --log-file af')
   expect_line "$got" afile "$sh: the value of --log-file completes as a file name"
   got=$(candidates 'retryx --circuit af')
@@ -175,7 +177,7 @@ check_shell() {
   expect_line "$got" --backoff "$sh: options after -a 3"
   for o in --max-time --timeout --signal --kill-after --stdin --on-retry --on-giveup \
     --until-output --retry-if-output --stop-if-output --hold-stdout \
-    --log-format --log-file --color --report --circuit --circuit-threshold --circuit-cooldown; do
+    --log-format --log-file --color --report --metrics-file --circuit --circuit-threshold --circuit-cooldown; do
     expect_line "$got" "$o" "$sh: options after -a 3"
   done
   got=$(candidates 'retryx -a 3 ls --ti')

@@ -170,6 +170,10 @@ def check_event(e):
             out.append(f"state {e.get('state')!r}")
         if not isinstance(e.get("message"), str) or not e["message"]:
             out.append(f"message {e.get('message')!r}")
+    elif kind == "metrics":  # --metrics-file: what of the file was dropped (man page, JSON LOG)
+        exactly({"problem"})
+        if not isinstance(e.get("problem"), str) or not e["problem"]:
+            out.append(f"problem {e.get('problem')!r}")
     elif kind == "end":
         exactly({"outcome", "name", "attempts", "elapsed_ms", "exit_status"})
         if not (e.get("name") is None or (isinstance(e["name"], str) and NAME.match(e["name"]))):
@@ -186,7 +190,8 @@ def check_event(e):
 
 def check_sequence(events):
     out = []
-    events = [e for e in events if e.get("event") != "circuit"]  # notices may come before start, after end
+    # notices may come before start, after end
+    events = [e for e in events if e.get("event") not in ("circuit", "metrics")]
     if not events:
         return out
     kinds = [e.get("event") for e in events]
