@@ -8,8 +8,9 @@
 # replaced atomically (a new file renamed over it, its mode kept, nothing
 # left beside it but PATH.lock); foreign or broken content reported once
 # and replaced with valid content; an unwritable PATH is 125 before anything
-# runs; a file that cannot be written at the end is reported and changes no
-# exit status. node_exporter reading it: metrics_node_exporter.sh.
+# runs; a file that cannot be written at the end (its directory removed, a
+# full disk) is reported, leaves the old file whole and changes no exit
+# status. node_exporter reading it: metrics_node_exporter.sh.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source=helpers/process.bash
@@ -253,6 +254,32 @@ mkdir "$WORK/gone"
 run --metrics-file "$WORK/gone/m.prom" -a 1 -- sh -c 'rm -rf "$1"; exit 4' sh "$WORK/gone"
 expect_status 4 "the directory removed during a failing run: its status"
 expect_contains "$err" "cannot write the metrics file" "the directory removed during a failing run: reported"
+
+# A full disk: a 64 KiB tmpfs, filled, in a mount namespace of the scenario's
+# own (root only). The old file is left whole, and the status is the run's.
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+  mkdir "$WORK/full"
+  # shellcheck disable=SC2016
+  unshare -m bash -c '
+    mount -t tmpfs -o size=64k retryx-e2e "$1" || exit
+    "$2" -q --metrics-file "$1/m.prom" -- true </dev/null
+    cat /dev/zero >"$1/fill" 2>/dev/null
+    "$2" --metrics-file "$1/m.prom" -a 1 -- sh -c "exit 3" </dev/null 2>"$3/full.err"
+    echo $? >"$3/full.status"
+    "$2" -q --metrics-file "$1/m.prom" -- true </dev/null 2>"$3/full0.err"
+    echo $? >"$3/full0.status"
+    cp "$1/m.prom" "$3/full.prom"
+  ' sh "$WORK/full" "$RETRYX" "$WORK"
+  expect_eq "$(cat "$WORK/full.status" 2>/dev/null)" 3 "a full disk: the status of the run that gave up"
+  expect_contains "$(cat "$WORK/full.err" 2>/dev/null)" \
+    "retryx: error: cannot write the metrics file $WORK/full/m.prom: No space left on device" "a full disk: reported"
+  expect_eq "$(cat "$WORK/full0.status" 2>/dev/null)" 0 "a full disk: a success still exits 0"
+  expect_contains "$(cat "$WORK/full0.err" 2>/dev/null)" "No space left on device" "a full disk: reported with -q too"
+  expect_promtool "$WORK/full.prom" "a full disk: the old file left whole"
+  expect_sample "$WORK/full.prom" "$(runs true success)" 1 "a full disk: the old file left whole"
+else
+  echo "note: not root, or no mount namespace: the full-disk check is skipped"
+fi
 
 # --- RETRYX_METRICS_FILE -------------------------------------------------------------
 RETRYX_METRICS_FILE=$WORK/m/env.prom run -- "$job" 1 0
