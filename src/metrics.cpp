@@ -49,6 +49,18 @@ enum FamilyIndex : std::size_t {
 constexpr std::array<RunOutcome, 6> every_outcome = {RunOutcome::success,  RunOutcome::exhausted,
                                                      RunOutcome::fatal,    RunOutcome::deadline,
                                                      RunOutcome::interrupted, RunOutcome::circuit_open};
+// A RunOutcome added without a place above stops the build here (-Wswitch).
+[[maybe_unused]] constexpr bool in_every_outcome(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::success:
+    case RunOutcome::exhausted:
+    case RunOutcome::fatal:
+    case RunOutcome::deadline:
+    case RunOutcome::interrupted:
+    case RunOutcome::circuit_open: return true;
+  }
+  return false;
+}
 
 struct SeriesKey {
   std::string job;
