@@ -371,6 +371,7 @@ MergedMetrics merge_metrics(std::string_view previous, const RunFigures& given) 
     if (why && merged.dropped_lines++ == 0)
       merged.first_dropped = fmt::format("line {} ({}): {}", number, *why, excerpt(line));
   }
+  for (const auto& family : series) merged.carried_series += family.size();
   add_run(series, run);
   merged.text = render(series);
   return merged;
@@ -404,9 +405,10 @@ MetricsFile::Outcome MetricsFile::record(const RunFigures& run) const {
     outcome.problem = fmt::format("metrics: {}; replaced with this run's metrics, the counts start again", unread);
   else if (merged.dropped_lines > 0)
     outcome.problem = fmt::format(
-        "metrics: {} line{} of {} dropped, not retryx's metrics or unreadable (the first, {}); the rest was "
-        "carried over, the counts of what was dropped start again",
-        merged.dropped_lines, merged.dropped_lines == 1 ? "" : "s", path_, merged.first_dropped);
+        "metrics: {} line{} of {} dropped, not retryx's metrics or unreadable (the first, {}); {}",
+        merged.dropped_lines, merged.dropped_lines == 1 ? "" : "s", path_, merged.first_dropped,
+        merged.carried_series == 0 ? "replaced with this run's metrics, the counts start again"
+                                   : "the rest was carried over, the counts of what was dropped start again");
   if (!lock.error().empty()) outcome.problem += (outcome.problem.empty() ? "metrics: " : "; ") + lock.error();
   if (const std::string error = replace_file(path_, merged.text, mode_for(path_)); !error.empty())
     outcome.error = fmt::format("cannot write the metrics file {}: {}", path_, error);

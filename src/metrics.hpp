@@ -48,6 +48,7 @@ RunFigures run_figures(const RunSummary& summary, std::string job, std::int64_t 
 struct MergedMetrics {
   std::string text;
   std::uint64_t dropped_lines = 0;
+  std::uint64_t carried_series = 0;  // the series read from it and kept
   std::string first_dropped;  // "line 3 (a timestamp): ...", for the report
 };
 

@@ -160,6 +160,7 @@ expect_status 0 "foreign content"
 expect_eq "$(count_lines "$err" 'metrics')" 1 "foreign content: reported once"
 expect_contains "$err" "retryx: metrics: 2 lines of $B dropped" "foreign content: the report"
 expect_contains "$err" "line 1 (not a series of retryx): 'this is not'" "foreign content: the first line quoted"
+expect_contains "$err" "; replaced with this run's metrics, the counts start again" "foreign content: nothing carried over"
 expect_promtool "$B" "foreign content replaced"
 expect_sample "$B" "$(runs nightly-backup success)" 1 "foreign content: the counts start again"
 run --metrics-file "$B" -- "$job" 1 0
@@ -176,6 +177,8 @@ expect_sample "$B" "$(runs nightly-backup success)" 2 "the next run: counted on"
 } >"$B"
 run -a 1 --metrics-file "$B" -- "$job" 1 0
 expect_contains "$err" "3 lines of $B dropped" "mixed content: three lines dropped"
+expect_contains "$err" "; the rest was carried over, the counts of what was dropped start again" \
+  "mixed content: the rest carried over"
 expect_eq "$(count_lines "$err" 'metrics')" 1 "mixed content: reported once"
 expect_promtool "$B" "mixed content replaced"
 expect_sample "$B" "$(runs retryx-e2e-no-such-command fatal)" 1 "mixed content: the other job kept"

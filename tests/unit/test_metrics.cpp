@@ -187,6 +187,7 @@ TEST_CASE("metrics: broken or foreign lines are dropped and counted, the rest ca
                                good.substr(good.find("# HELP retryx_last_run_attempts"));
     const MergedMetrics merged = merge_metrics(broken, run("job", "success", 1));
     CHECK(merged.dropped_lines == 1);
+    CHECK(merged.carried_series == 6 + 6 + 2 * 5 + 1);  // two jobs: runs_total, attempts and 4 gauges; one success
     CHECK(merged.first_dropped.find(c.why) != std::string::npos);
     CHECK(merged.first_dropped.starts_with("line " + std::to_string(count(good.substr(0, good.find("# HELP retryx_last_run_attempts")), "\n") + 1) + " ("));
     CHECK(value(merged.text, runs("job", "success")) == "2");
@@ -223,6 +224,7 @@ TEST_CASE("metrics: a job's counter that cannot be read starts again, as do a cu
   const std::string garbage(raw, sizeof raw - 1);
   merged = merge_metrics(garbage, run("job", "fatal", 1, 127));
   CHECK(merged.dropped_lines == 3);
+  CHECK(merged.carried_series == 0);
   CHECK(merged.first_dropped == "line 1 (not a series of retryx): '?ELF" + std::string(6, '?') + "'");
   CHECK(value(merged.text, runs("job", "fatal")) == "1");
   CHECK(merge_metrics(merged.text, run("job", "fatal")).dropped_lines == 0);
@@ -272,6 +274,7 @@ TEST_CASE("metrics file: replaced with the merged text, problems reported, nothi
   outcome = file.record(run("job", "success", 1));
   CHECK(outcome.problem.find("2 lines of " + path + " dropped") != std::string::npos);
   CHECK(outcome.problem.find("line 1 (not a series of retryx): 'not metrics'") != std::string::npos);
+  CHECK(outcome.problem.ends_with("the rest was carried over, the counts of what was dropped start again"));
   CHECK(value(file_text(path), runs("job", "success")) == "2");
   CHECK(file.record(run("job", "success")).problem.empty());
   // Only the file and its lock: the temporary file was renamed.
