@@ -78,6 +78,7 @@ _retryx()
         --until-output --retry-if-output --stop-if-output --fail-if-output
         --delay-from-output
         --circuit --circuit-threshold --circuit-cooldown
+        --retry-budget --budget-ratio --budget-min --budget-window
         --on-retry --on-giveup
         --name --log-format --log-file --color --report --metrics-file
         -a -r -b -d -m -j -T -t -s -k'
@@ -153,7 +154,7 @@ _retryx()
             --color)
                 mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 ;;
-            --log-file | --report | --metrics-file | --circuit)
+            --log-file | --report | --metrics-file | --circuit | --retry-budget)
                 _retryx_files
                 ;;
             --on-retry | --on-giveup)

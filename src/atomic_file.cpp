@@ -9,12 +9,12 @@
 
 namespace retryx {
 
-std::string replace_file(const std::string& path, std::string_view text, mode_t mode) {
+std::string replace_file(const std::string& path, std::string_view text, mode_t mode, bool synced) {
   std::string temp;
   UniqueFd fd = create_beside(path, temp);
   if (!fd) return std::strerror(errno);
   // mkostemp's 0600 must not stick.
-  const bool ok = ::fchmod(fd.get(), mode) == 0 && write_all(fd.get(), text) && ::fsync(fd.get()) == 0;
+  const bool ok = ::fchmod(fd.get(), mode) == 0 && write_all(fd.get(), text) && (!synced || ::fsync(fd.get()) == 0);
   int error = ok ? 0 : errno;
   fd.reset();
   if (ok && ::rename(temp.c_str(), path.c_str()) != 0) error = errno;

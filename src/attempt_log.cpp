@@ -122,6 +122,7 @@ std::string attempt_end_message(const AttemptRecord& r) {
                          format_duration(r.delay.value_or(Duration::zero())), notes(delay_source(r), r.reason));
     case AttemptOutcome::fatal:
     case AttemptOutcome::deadline:
+    case AttemptOutcome::budget:
       return fmt::format("{} failed after {}: {}; not retrying: {}{}", label, took, what, r.reason,
                          r.directed_delay_problem.empty() ? "" : " (" + r.directed_delay_problem + ")");
     case AttemptOutcome::exhausted:
@@ -156,6 +157,8 @@ void TextLog::circuit(std::string_view state, std::string_view message) {
   if (state == "refused" || (state == "trial" && !verbose_)) return;
   line(std::string(message), state == "closed" ? Tone::good : Tone::warn);
 }
+
+void TextLog::store(std::string_view, std::string_view problem) { line(std::string(problem), Tone::warn); }
 
 std::string run_end_message(const RunSummary& s) {
   const std::string attempts = fmt::format("{} attempt{}", s.attempts, s.attempts == 1 ? "" : "s");

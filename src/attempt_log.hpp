@@ -33,6 +33,9 @@ class AttemptLog {
   // --metrics-file (spec §10): what of the file could not be carried over
   // (or the lock that could not be taken); comes after run_ended.
   virtual void metrics(std::string_view /*problem*/) {}
+  // A shared store (--retry-budget) could not help: the run goes on
+  // without it (spec §11). location never holds a password.
+  virtual void store(std::string_view /*location*/, std::string_view /*problem*/) {}
 };
 
 // Writes log lines to fd with write_all (file_io.hpp: a non-blocking stderr
@@ -78,6 +81,7 @@ class TextLog final : public AttemptLog {
   void run_ended(const RunSummary& summary) override;
   void circuit(std::string_view state, std::string_view message) override;
   void metrics(std::string_view problem) override { line(std::string(problem), Tone::warn); }
+  void store(std::string_view location, std::string_view problem) override;
   // Where its lines go: the CI logs write their markers there too.
   LogWriter& writer() { return out_; }
 
@@ -107,6 +111,7 @@ class LogFanout final : public AttemptLog {
   void run_ended(const RunSummary& s) override { for (auto* l : logs_) l->run_ended(s); }
   void circuit(std::string_view s, std::string_view m) override { for (auto* l : logs_) l->circuit(s, m); }
   void metrics(std::string_view p) override { for (auto* l : logs_) l->metrics(p); }
+  void store(std::string_view w, std::string_view p) override { for (auto* l : logs_) l->store(w, p); }
 
  private:
   std::vector<AttemptLog*> logs_;

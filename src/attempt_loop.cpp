@@ -32,6 +32,7 @@ RunOutcome run_outcome_of(AttemptOutcome outcome) {
     case AttemptOutcome::exhausted: return RunOutcome::exhausted;
     case AttemptOutcome::deadline: return RunOutcome::deadline;
     case AttemptOutcome::interrupted: return RunOutcome::interrupted;
+    case AttemptOutcome::budget: return RunOutcome::budget;
     case AttemptOutcome::fatal:
     case AttemptOutcome::retry: break;
   }
@@ -44,9 +45,9 @@ std::string number(std::uint64_t n) { return fmt::format("{}", n); }
 class AttemptLoop {
  public:
   AttemptLoop(const Policy& policy, const Command& command, CommandRunner& runner, Sleeper& sleeper,
-              AttemptLog& log, Random& random)
+              AttemptLog& log, Random& random, RetryBudget* budget)
       : policy_(policy), command_(command), runner_(runner), sleeper_(sleeper), log_(log), random_(random),
-        backoff_(policy.backoff, random), start_(sleeper.now()) {
+        budget_(budget), backoff_(policy.backoff, random), start_(sleeper.now()) {
     if (policy.max_time) deadline_ = start_ + *policy.max_time;
   }
 
@@ -58,6 +59,7 @@ class AttemptLoop {
     for (std::uint64_t attempt = 1;; ++attempt) {
       // Nothing starts once retryx has been told to stop.
       if (auto signal = sleeper_.stop_requested()) return interrupted(previous ? &*previous : nullptr, *signal);
+      if (attempt == 1 && budget_) told(budget_->run_started());  // the budget grows with the runs
       AttemptRecord record = run_attempt(attempt);
       if (record.outcome != AttemptOutcome::retry) return finish(record);
 
@@ -155,8 +157,26 @@ class AttemptLoop {
                                   directed ? ", asked by the command" : "", format_duration(*policy_.max_time));
       return record;
     }
+    if (budget_) {
+      const BudgetVerdict verdict = told(budget_->retry());
+      if (!verdict.granted) {
+        record.outcome = AttemptOutcome::budget;
+        record.retry_reason = std::exchange(
+            record.reason, fmt::format("the retry budget is spent ({} retries in the last {}; {} allowed for {} run{})",
+                                       verdict.retries, format_duration(policy_.budget.window), verdict.allowed,
+                                       verdict.runs, verdict.runs == 1 ? "" : "s"));
+        return record;
+      }
+    }
     record.delay = delay;
     return record;
+  }
+
+  // The budget's answer; a problem of its store is logged (once: the store
+  // is not asked again).
+  BudgetVerdict told(const BudgetAnswer& answer) {
+    if (!answer.problem.empty()) log_.store(budget_->location(), answer.problem);
+    return answer.verdict;
   }
 
   // --delay-from-output: the value the attempt's last matching line gave.
@@ -284,6 +304,7 @@ class AttemptLoop {
   Sleeper& sleeper_;
   AttemptLog& log_;
   Random& random_;
+  RetryBudget* budget_;
   Backoff backoff_;
   const Duration start_;
   std::optional<Duration> deadline_;
@@ -294,8 +315,8 @@ class AttemptLoop {
 }  // namespace
 
 RunSummary run_attempts(const Policy& policy, const Command& command, CommandRunner& runner,
-                        Sleeper& sleeper, AttemptLog& log, Random& random) {
-  return AttemptLoop(policy, command, runner, sleeper, log, random).run();
+                        Sleeper& sleeper, AttemptLog& log, Random& random, RetryBudget* budget) {
+  return AttemptLoop(policy, command, runner, sleeper, log, random, budget).run();
 }
 
 }  // namespace retryx

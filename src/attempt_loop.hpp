@@ -8,10 +8,13 @@
 #include "outcome.hpp"
 #include "policy.hpp"
 #include "random.hpp"
+#include "retry_budget.hpp"
 
 namespace retryx {
 
+// budget: --retry-budget, asked at the first attempt and before every
+// retry; nullptr without one.
 RunSummary run_attempts(const Policy& policy, const Command& command, CommandRunner& runner,
-                        Sleeper& sleeper, AttemptLog& log, Random& random);
+                        Sleeper& sleeper, AttemptLog& log, Random& random, RetryBudget* budget = nullptr);
 
 }  // namespace retryx

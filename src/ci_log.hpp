@@ -67,6 +67,7 @@ class CiLog : public AttemptLog {
   void hook(std::string_view n, const AttemptResult& r) override { text_.hook(n, r); }
   void circuit(std::string_view s, std::string_view m) override { text_.circuit(s, m); }
   void metrics(std::string_view p) override { text_.metrics(p); }
+  void store(std::string_view l, std::string_view p) override { text_.store(l, p); }
 
  protected:
   // A marker: raw bytes, on the text log's descriptor, never timestamped.

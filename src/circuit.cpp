@@ -283,6 +283,7 @@ void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome
       return;
     case RunOutcome::circuit_open: return;
     case RunOutcome::exhausted:
+    case RunOutcome::budget:
     case RunOutcome::fatal:
     case RunOutcome::deadline: break;
   }
@@ -313,7 +314,8 @@ CircuitChange describe_change(const CircuitState& before, const CircuitState& af
                               const CircuitSettings& settings) {
   using Phase = CircuitState::Phase;
   CircuitChange change;
-  const bool failed = outcome == RunOutcome::exhausted || outcome == RunOutcome::fatal || outcome == RunOutcome::deadline;
+  const bool failed = outcome == RunOutcome::exhausted || outcome == RunOutcome::fatal ||
+                      outcome == RunOutcome::deadline || outcome == RunOutcome::budget;
   if (failed && after.phase == Phase::open && before.phase != Phase::open) {
     change.transition = "opened";
     change.message = before.phase == Phase::half_open

@@ -73,6 +73,11 @@ std::string policy_json(const Policy& p) {
   o.optional_field("circuit", p.circuit.path);
   if (p.circuit.path)
     o.field("circuit_threshold", p.circuit.threshold).field("circuit_cooldown_ms", to_millis(p.circuit.cooldown));
+  o.optional_field("retry_budget", p.budget.location);
+  if (p.budget.location)
+    o.raw_field("budget_ratio", fmt::format("{}", static_cast<double>(p.budget.ratio_ppm) / 1e6))
+        .field("budget_min", p.budget.min)
+        .field("budget_window_ms", to_millis(p.budget.window));
   o.optional_field("preset", p.preset);  // its rules are the resolved fields around it
   o.field("success", format_codes(p.classify.success));
   if (p.classify.retry_on) o.field("retry_on", format_conditions(*p.classify.retry_on));
@@ -146,6 +151,10 @@ void JsonLog::hook(std::string_view name, const AttemptResult& result) {
 
 void JsonLog::circuit(std::string_view state, std::string_view message) {
   emit(event("circuit").field("state", state).field("message", message));
+}
+
+void JsonLog::store(std::string_view location, std::string_view problem) {
+  emit(event("store").field("location", location).field("problem", problem));
 }
 
 void JsonLog::run_ended(const RunSummary& summary) {

@@ -11,6 +11,7 @@
 //   circuit       state (opened, closed, refused, trial, problem), message
 //                 (--circuit; a refusal or a problem may come before start)
 //   metrics       problem (--metrics-file: what of the file was dropped; after end)
+//   store         location, problem (--retry-budget could not help)
 #include <string>
 
 #include "attempt_log.hpp"
@@ -31,6 +32,7 @@ class JsonLog final : public AttemptLog {
   void run_ended(const RunSummary& summary) override;
   void circuit(std::string_view state, std::string_view message) override;
   void metrics(std::string_view problem) override { emit(event("metrics").field("problem", problem)); }
+  void store(std::string_view location, std::string_view problem) override;
 
  private:
   JsonObject event(const char* name) const;

@@ -47,8 +47,8 @@ enum FamilyIndex : std::size_t {
 // The end event's outcomes (name(RunOutcome)): a job's runs_total series
 // exist from its first run on, at 0 until the outcome happens, so that
 // rate() and increase() see the first one.
-constexpr std::array<std::string_view, 6> every_outcome = {"success",  "exhausted",   "fatal",
-                                                           "deadline", "interrupted", "circuit_open"};
+constexpr std::array<std::string_view, 7> every_outcome = {"success",     "exhausted",    "fatal", "deadline",
+                                                           "interrupted", "circuit_open", "budget"};
 // A RunOutcome added without a place above stops the build here (-Wswitch).
 [[maybe_unused]] constexpr bool in_every_outcome(RunOutcome outcome) {
   switch (outcome) {
@@ -57,7 +57,8 @@ constexpr std::array<std::string_view, 6> every_outcome = {"success",  "exhauste
     case RunOutcome::fatal:
     case RunOutcome::deadline:
     case RunOutcome::interrupted:
-    case RunOutcome::circuit_open: return true;
+    case RunOutcome::circuit_open:
+    case RunOutcome::budget: return true;
   }
   return false;
 }

@@ -83,6 +83,16 @@ const std::vector<OptionGroup>& option_table() {
            {"circuit-threshold", "N", "consecutive failed runs that open the circuit (default 3)"},
            {"circuit-cooldown", "DURATION", "how long an open circuit refuses to run (default 5m)"},
        }},
+      {"Retry budget",
+       {
+           {"retry-budget", "PATH",
+            "the retries of all the runs sharing PATH (and --name) stay within a budget: a retry beyond it "
+            "is not made, and retryx gives up with the last attempt's status"},
+           {"budget-ratio", "P",
+            "retries allowed per run started within the window, 0 to 1 or a percentage (default 20%)"},
+           {"budget-min", "N", "retries allowed per window on top of the ratio's (default 10)"},
+           {"budget-window", "DURATION", "the sliding window the budget counts over (default 1m)"},
+       }},
       {"Hooks",
        {
            {"on-retry", "CMD", "shell command (/bin/sh -c) run after each failed attempt that will be retried"},

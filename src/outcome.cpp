@@ -38,6 +38,7 @@ std::string_view name(AttemptOutcome outcome) {
     case AttemptOutcome::exhausted: return "exhausted";
     case AttemptOutcome::deadline: return "deadline";
     case AttemptOutcome::interrupted: return "interrupted";
+    case AttemptOutcome::budget: return "budget";
   }
   return "?";
 }
@@ -50,6 +51,7 @@ std::string_view name(RunOutcome outcome) {
     case RunOutcome::deadline: return "deadline";
     case RunOutcome::interrupted: return "interrupted";
     case RunOutcome::circuit_open: return "circuit_open";
+    case RunOutcome::budget: return "budget";
   }
   return "?";
 }

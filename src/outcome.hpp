@@ -68,7 +68,8 @@ std::string describe(const Termination& how);
 namespace retryx {
 
 // What the loop decided after an attempt (the `outcome` of the log).
-enum class AttemptOutcome { success, retry, fatal, exhausted, deadline, interrupted };
+// budget: a retry the retry budget refused (--retry-budget).
+enum class AttemptOutcome { success, retry, fatal, exhausted, deadline, interrupted, budget };
 
 struct AttemptRecord {
   std::uint64_t attempt;                     // from 1
@@ -77,8 +78,8 @@ struct AttemptRecord {
   AttemptOutcome outcome;
   std::string reason;             // the rule that decided, in words
   std::optional<Duration> delay;  // the delay before the next attempt, for retry
-  // exhausted: why the attempt was a failure worth retrying (reason says
-  // the attempt limit), e.g. "no line matched --until-output".
+  // exhausted, budget: why the attempt was a failure worth retrying (reason
+  // says the attempt limit, or the budget), e.g. "no line matched --until-output".
   std::string retry_reason;
   // --delay-from-output: the delay the command asked for, when its value
   // parsed (before the cap at --max-delay); or why the value was ignored.
@@ -87,7 +88,7 @@ struct AttemptRecord {
 };
 
 // Why the whole run stopped.
-enum class RunOutcome { success, exhausted, fatal, deadline, interrupted, circuit_open };
+enum class RunOutcome { success, exhausted, fatal, deadline, interrupted, circuit_open, budget };
 
 struct RunSummary {
   RunOutcome outcome;

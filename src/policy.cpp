@@ -70,6 +70,9 @@ std::string describe_policy(const Policy& p) {
   if (p.circuit.path)
     extras += fmt::format(", circuit {} (threshold {}, cooldown {})", *p.circuit.path, p.circuit.threshold,
                           format_duration(p.circuit.cooldown));
+  if (p.budget.location)
+    extras += fmt::format(", retry budget {} ({} + {}% of the runs per {})", *p.budget.location, p.budget.min,
+                          static_cast<double>(p.budget.ratio_ppm) / 1e4, format_duration(p.budget.window));
   if (p.hooks.on_retry) extras += ", on-retry hook";
   if (p.hooks.on_giveup) extras += ", on-giveup hook";
 

@@ -90,6 +90,15 @@ struct CircuitPolicy {
   Duration cooldown = std::chrono::minutes(5);
 };
 
+// --retry-budget: retries of all the runs sharing LOCATION stay within a
+// budget (spec §11).
+struct BudgetPolicy {
+  std::optional<std::string> location;  // a file
+  std::uint64_t ratio_ppm = 200000;     // --budget-ratio in millionths (20%)
+  std::uint64_t min = 10;               // --budget-min
+  Duration window = std::chrono::minutes(1);
+};
+
 struct Policy {
   std::optional<std::string> name;           // --name: the job's name (letters, digits, . _ -)
   std::optional<std::uint64_t> max_attempts = 5;  // nullopt: --forever
@@ -103,6 +112,7 @@ struct Policy {
   HookPolicy hooks;
   LogPolicy log;
   CircuitPolicy circuit;
+  BudgetPolicy budget;
   Verbosity verbosity = Verbosity::normal;
   std::optional<std::string> preset;        // --preset NAME (its values are in classify)
   std::vector<std::string> preset_replaced;  // its options given explicitly: "retry-on", ...

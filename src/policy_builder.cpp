@@ -129,6 +129,38 @@ std::string path_of(const Value& v) {
   return v.text;
 }
 
+// --circuit and --retry-budget: a file. Redis URLs (spec §11) are not
+// taken by this version: read as a path, they would be a file named
+// "redis:" in the working directory.
+std::string location_of(const Value& v) {
+  for (const std::string_view scheme : {"redis://", "rediss://", "unix://"})
+    if (v.text.starts_with(scheme))
+      bad_value(v, "Redis locations are not supported by this version of retryx; give a file path");
+  return path_of(v);
+}
+
+// A proportion from 0 to 1 (0.2) or 0% to 100% (20%), exactly, in
+// millionths: floor(min + ratio x runs) must not depend on how 0.29 rounds.
+std::uint64_t millionths_of(const Value& v) {
+  std::string_view text = v.text;
+  const bool percent = text.ends_with('%');
+  if (percent) text.remove_suffix(1);
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  std::string fraction(dot == std::string_view::npos ? "" : text.substr(dot + 1));
+  const bool digits_only = (std::string(whole) + fraction).find_first_not_of("0123456789") == std::string::npos;
+  if (text.empty() || !digits_only || (whole.empty() && fraction.empty()) || whole.size() > 3)
+    bad_value(v, "use a proportion from 0 to 1 (0.2) or a percentage (20%)");
+  const std::size_t places = percent ? 4 : 6;  // a millionth either way
+  if (fraction.size() > places && fraction.find_first_not_of('0', places) != std::string::npos)
+    bad_value(v, "finer than a millionth");
+  fraction.resize(places, '0');
+  std::uint64_t n = 0;
+  for (const char c : std::string(whole) + fraction) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  if (n > 1000000u) bad_value(v, "the ratio is at most 1 (100%)");
+  return n;
+}
+
 // One of a few words; the error lists them.
 template <class T>
 T choice_of(const Value& v, std::initializer_list<std::pair<std::string_view, T>> choices) {
@@ -257,12 +289,20 @@ Policy build_policy(const Values& given) {
   if (auto v = values.get("report")) log.report = path_of(*v);
   if (auto v = values.get("metrics-file")) log.metrics_file = path_of(*v);
 
-  if (auto v = values.get("circuit")) p.circuit.path = path_of(*v);
+  if (auto v = values.get("circuit")) p.circuit.path = location_of(*v);
   if (auto v = values.get("circuit-threshold")) {
     p.circuit.threshold = parse_unsigned(*v);
     if (p.circuit.threshold < 1) bad_value(*v, "at least 1 failed run is needed to open the circuit");
   }
   if (auto v = values.get("circuit-cooldown")) p.circuit.cooldown = duration_of(*v);
+
+  if (auto v = values.get("retry-budget")) p.budget.location = location_of(*v);
+  if (auto v = values.get("budget-ratio")) p.budget.ratio_ppm = millionths_of(*v);
+  if (auto v = values.get("budget-min")) p.budget.min = parse_unsigned(*v);
+  if (auto v = values.get("budget-window")) {
+    p.budget.window = duration_of(*v);
+    if (p.budget.window < std::chrono::milliseconds(1)) bad_value(*v, "a window of at least 1ms is needed");
+  }
 
   if (auto v = values.get("on-retry")) p.hooks.on_retry = hook_of(*v);
   if (auto v = values.get("on-giveup")) p.hooks.on_giveup = hook_of(*v);

@@ -22,6 +22,7 @@
 #include "process_layer.hpp"
 #include "random.hpp"
 #include "report.hpp"
+#include "retry_budget.hpp"
 #include "run_identity.hpp"
 #include "version.hpp"
 
@@ -152,8 +153,13 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   }
 
   // the attempt loop, with real processes and time
+  std::optional<FileBudget> budget;
+  if (policy.budget.location)
+    budget.emplace(BudgetSettings{*policy.budget.location, policy.name, policy.budget.ratio_ppm, policy.budget.min,
+                                  to_millis(policy.budget.window)});
   Random random(policy.seed.value_or(seed_from_os()));
-  const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random);
+  const RunSummary summary =
+      run_attempts(policy, command, processes, processes, logs, random, budget ? &*budget : nullptr);
   if (circuit) {
     const CircuitChange change = circuit->after_run(summary.outcome);
     if (!change.problem.empty()) logs.circuit("problem", change.problem);

@@ -57,7 +57,7 @@ after=$(date +%s)
 expect_status 0 "success on attempt 2"
 expect_promtool "$M" "success on attempt 2"
 expect_sample "$M" "$(runs nightly-backup success)" 1 "success on attempt 2"
-for outcome in exhausted fatal deadline interrupted circuit_open; do
+for outcome in exhausted fatal deadline interrupted circuit_open budget; do
   expect_sample "$M" "$(runs nightly-backup $outcome)" 0 "success on attempt 2: every outcome from the first run on"
 done
 expect_sample "$M" "$(of retryx_attempts_total nightly-backup)" 2 "success on attempt 2"

@@ -103,6 +103,8 @@ class RecordingLog : public AttemptLog {
   void attempt_ended(const AttemptRecord& record) override { records.push_back(record); }
   void hook(std::string_view name, const AttemptResult&) override { hooks.emplace_back(name); }
   void run_ended(const RunSummary& summary) override { ends.push_back(summary); }
+  std::vector<std::string> store_problems;
+  void store(std::string_view, std::string_view problem) override { store_problems.emplace_back(problem); }
 };
 
 inline AttemptResult exit_with(int code, Duration duration = std::chrono::milliseconds(5)) {

@@ -68,7 +68,7 @@ TEST_CASE("metrics: one run's text, every family with HELP and TYPE") {
   CHECK(t.find("# TYPE retryx_runs_total counter\n") != std::string::npos);
   CHECK(value(t, runs("backup", "exhausted")) == "1");
   // Every outcome of the end event is there from the first run on, at 0.
-  for (const char* outcome : {"success", "fatal", "deadline", "interrupted", "circuit_open"})
+  for (const char* outcome : {"success", "fatal", "deadline", "interrupted", "circuit_open", "budget"})
     CHECK(value(t, runs("backup", outcome)) == "0");
   CHECK(value(t, of("retryx_attempts_total", "backup")) == "3");
   CHECK(value(t, of("retryx_last_run_attempts", "backup")) == "3");
@@ -139,7 +139,7 @@ TEST_CASE("metrics: label values escaped, and found again when read back") {
   CHECK(value(t, runs(escaped, "success")) == "1");
   CHECK(value(t, runs(escaped, "fatal")) == "1");
   CHECK(value(t, of("retryx_attempts_total", escaped)) == "2");
-  CHECK(count(t, "\n") == 6 + 7 * 2 + 6);  // 6 outcomes, 7 HELP/TYPE pairs, 6 other series
+  CHECK(count(t, "\n") == 7 + 7 * 2 + 6);  // 7 outcomes, 7 HELP/TYPE pairs, 6 other series
 
   // Bytes that are not UTF-8 become U+FFFD, and the next run finds its series.
   const std::string bad = "tool\xff";

@@ -32,8 +32,8 @@ import sys
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 RUN_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-ATTEMPT_OUTCOMES = {"success", "retry", "fatal", "exhausted", "deadline", "interrupted"}
-END_OUTCOMES = {"success", "exhausted", "fatal", "deadline", "interrupted", "circuit_open"}
+ATTEMPT_OUTCOMES = {"success", "retry", "fatal", "exhausted", "deadline", "interrupted", "budget"}
+END_OUTCOMES = {"success", "exhausted", "fatal", "deadline", "interrupted", "circuit_open", "budget"}
 
 
 def load(path):
@@ -174,6 +174,11 @@ def check_event(e):
         exactly({"problem"})
         if not isinstance(e.get("problem"), str) or not e["problem"]:
             out.append(f"problem {e.get('problem')!r}")
+    elif kind == "store":  # the shared store could not help (--retry-budget)
+        exactly({"location", "problem"})
+        for name in ("location", "problem"):
+            if not isinstance(e.get(name), str) or not e[name]:
+                out.append(f"{name} {e.get(name)!r}")
     elif kind == "end":
         exactly({"outcome", "name", "attempts", "elapsed_ms", "exit_status"})
         if not (e.get("name") is None or (isinstance(e["name"], str) and NAME.match(e["name"]))):
@@ -190,8 +195,9 @@ def check_event(e):
 
 def check_sequence(events):
     out = []
-    # notices may come before start, after end
-    events = [e for e in events if e.get("event") not in ("circuit", "metrics")]
+    # circuit and metrics notices may come before start and after end; a store
+    # problem is said when the store is asked, also between an attempt_start and its attempt
+    events = [e for e in events if e.get("event") not in ("circuit", "metrics", "store")]
     if not events:
         return out
     kinds = [e.get("event") for e in events]

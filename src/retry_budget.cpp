@@ -1,0 +1,216 @@
+#include "retry_budget.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.hpp"
+#include "file_io.hpp"
+#include "run_identity.hpp"
+
+namespace retryx {
+
+namespace {
+
+constexpr std::string_view header = "retryx retry budget 1";
+constexpr std::int64_t latest_ms = 253402300799999;  // 9999-12-31T23:59:59.999Z
+constexpr auto lock_stalled = std::chrono::milliseconds(250);  // the spec's bound on a store's answer
+constexpr auto lock_bound = std::chrono::milliseconds(10000);  // however busy the queue
+
+void forget_outside(std::vector<std::int64_t>& times, std::int64_t now_ms, std::int64_t window_ms) {
+  std::erase_if(times, [&](std::int64_t t) { return t <= now_ms - window_ms || t > now_ms + window_ms; });
+}
+
+void forget_outside(BudgetLedger& ledger, const BudgetSettings& settings, std::int64_t now_ms) {
+  forget_outside(ledger.runs, now_ms, settings.window_ms);
+  forget_outside(ledger.retries, now_ms, settings.window_ms);
+}
+
+// Identifies the ledger's current version: every write replaces the file,
+// so its inode (or time) changes whenever a run has taken its turn.
+std::pair<ino_t, std::int64_t> version_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {0, 0};
+  return {st.st_ino, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+// flock(LOCK_EX) on *fd: an empty string, or why not. The wait is the
+// kernel's (a waiter is woken the moment the lock is free), in a thread of
+// its own so that it can be given up: a thread still waiting then releases
+// the lock as soon as it gets it, and holds the descriptor until then.
+// Given up when the ledger at path has not changed for `stalled` (the
+// holder hangs: stopped, say), or after `bound` in all; while other runs
+// are taking their turns (a storm of runs on a busy machine queues for
+// the lock), it goes on waiting, as their steps are what it waits for.
+std::string lock_within(const std::shared_ptr<UniqueFd>& fd, const std::string& path,
+                        std::chrono::milliseconds stalled, std::chrono::milliseconds bound) {
+  if (::flock(fd->get(), LOCK_EX | LOCK_NB) == 0) return "";
+  if (errno != EWOULDBLOCK && errno != EINTR) return std::strerror(errno);
+  struct Wait {
+    std::mutex mutex;
+    std::condition_variable done;
+    bool finished = false, abandoned = false;
+    int error = 0;
+  };
+  auto wait = std::make_shared<Wait>();
+  std::thread([fd, wait] {
+    int result;
+    while ((result = ::flock(fd->get(), LOCK_EX)) != 0 && errno == EINTR) {
+    }
+    const int error = result == 0 ? 0 : errno;
+    std::lock_guard guard(wait->mutex);
+    if (wait->abandoned) {
+      if (result == 0) ::flock(fd->get(), LOCK_UN);
+      return;
+    }
+    wait->finished = true;
+    wait->error = error;
+    wait->done.notify_one();
+  }).detach();
+  const auto give_up_at = std::chrono::steady_clock::now() + bound;
+  auto version = version_of(path);
+  std::unique_lock guard(wait->mutex);
+  while (!wait->done.wait_for(guard, stalled, [&] { return wait->finished; })) {
+    const auto now_version = version_of(path);
+    if (now_version == version || std::chrono::steady_clock::now() >= give_up_at) {
+      wait->abandoned = true;
+      return now_version == version ? fmt::format("held by another run for {}ms without a change of {}",
+                                                  stalled.count(), path)
+                                    : fmt::format("not free within {}ms", bound.count());
+    }
+    version = now_version;
+  }
+  return wait->error == 0 ? "" : std::strerror(wait->error);
+}
+
+std::int64_t wall_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::uint64_t retries_allowed(std::uint64_t ratio_ppm, std::uint64_t min, std::uint64_t runs) {
+  // floor(ratio_ppm x runs / 10^6) without overflow: ratio_ppm <= 10^6,
+  // so neither part exceeds runs.
+  constexpr std::uint64_t million = 1000000;
+  const std::uint64_t scaled = runs / million * ratio_ppm + runs % million * ratio_ppm / million;
+  return scaled > UINT64_MAX - min ? UINT64_MAX : scaled + min;
+}
+
+void record_run_start(BudgetLedger& ledger, const BudgetSettings& settings, std::int64_t now_ms) {
+  forget_outside(ledger, settings, now_ms);
+  ledger.runs.push_back(now_ms);
+}
+
+BudgetVerdict spend_retry(BudgetLedger& ledger, const BudgetSettings& settings, std::int64_t now_ms) {
+  forget_outside(ledger, settings, now_ms);
+  BudgetVerdict verdict;
+  verdict.retries = ledger.retries.size();
+  verdict.runs = ledger.runs.size();
+  verdict.allowed = retries_allowed(settings.ratio_ppm, settings.min, verdict.runs);
+  verdict.granted = verdict.retries < verdict.allowed;
+  if (verdict.granted) ledger.retries.push_back(now_ms);
+  return verdict;
+}
+
+std::string format_budget(const BudgetBook& book) {
+  std::string text(header);
+  text += '\n';
+  for (const auto& [job, ledger] : book) {
+    for (const std::int64_t t : ledger.runs) text += fmt::format("{} run {}\n", job, t);
+    for (const std::int64_t t : ledger.retries) text += fmt::format("{} retry {}\n", job, t);
+  }
+  return text;
+}
+
+std::optional<BudgetBook> parse_budget(std::string_view text) {
+  if (!text.starts_with(header) || text.size() == header.size() || text[header.size()] != '\n') return std::nullopt;
+  text.remove_prefix(header.size() + 1);
+  BudgetBook book;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) return std::nullopt;  // cut short
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    const std::size_t first = line.find(' ');
+    const std::size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
+    if (second == std::string_view::npos) return std::nullopt;
+    const std::string job(line.substr(0, first));
+    const std::string_view kind = line.substr(first + 1, second - first - 1);
+    const std::string_view number = line.substr(second + 1);
+    if (job != "*" && !name_problem(job).empty()) return std::nullopt;
+    std::int64_t t = 0;
+    const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), t);
+    if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() || t < 0 || t > latest_ms)
+      return std::nullopt;
+    if (kind == "run") book[job].runs.push_back(t);
+    else if (kind == "retry") book[job].retries.push_back(t);
+    else return std::nullopt;
+  }
+  return book;
+}
+
+std::string budget_job(const std::optional<std::string>& name) { return name.value_or("*"); }
+
+BudgetAnswer FileBudget::run_started() { return step(false); }
+BudgetAnswer FileBudget::retry() { return step(true); }
+
+BudgetAnswer FileBudget::step(bool is_retry) {
+  BudgetAnswer answer;
+  if (given_up_) return answer;
+  const std::string& path = settings_.location;
+  auto give_up = [&](std::string problem) {
+    given_up_ = true;
+    answer = BudgetAnswer{};
+    answer.problem = std::move(problem) + "; going on without the retry budget";
+    return answer;
+  };
+
+  // The lock, waited for a bounded time (a holder that hangs, stopped say,
+  // must not hang this run); see lock_within.
+  const std::string lock_path = path + ".lock";
+  const std::shared_ptr<UniqueFd> lock = std::make_shared<UniqueFd>(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!*lock) return give_up(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
+  if (const std::string error = lock_within(lock, path, lock_stalled, lock_bound); !error.empty())
+    return give_up(fmt::format("cannot lock {}: {}", lock_path, error));
+
+  // Read, decide, write; the lock is released when `lock` closes.
+  std::string text;
+  if (const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); fd) {
+    char buffer[8192];
+    for (ssize_t n; (n = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return give_up(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+      text.append(buffer, static_cast<std::size_t>(n));
+    }
+  } else if (errno != ENOENT) {
+    return give_up(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  }
+  std::optional<BudgetBook> book = text.empty() ? BudgetBook{} : parse_budget(text);
+  if (!book) {
+    // Not ours, or damaged: said once, and replaced by a new ledger.
+    answer.problem = fmt::format("{} is not a retry budget of retryx; starting a new one", path);
+    book.emplace();
+  }
+  BudgetLedger& ledger = (*book)[budget_job(settings_.name)];
+  const std::int64_t now = wall_now_ms();
+  if (is_retry) answer.verdict = spend_retry(ledger, settings_, now);
+  else record_run_start(ledger, settings_, now);
+  if (const std::string error = replace_file(path, format_budget(*book), mode_for(path), false); !error.empty())
+    return give_up(fmt::format("cannot write {}: {}", path, error));
+  return answer;
+}
+
+}  // namespace retryx
