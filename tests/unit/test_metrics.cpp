@@ -187,7 +187,7 @@ TEST_CASE("metrics: broken or foreign lines are dropped and counted, the rest ca
                                good.substr(good.find("# HELP retryx_last_run_attempts"));
     const MergedMetrics merged = merge_metrics(broken, run("job", "success", 1));
     CHECK(merged.dropped_lines == 1);
-    CHECK(merged.carried_series == 6 + 6 + 2 * 5 + 1);  // two jobs: runs_total, attempts and 4 gauges; one success
+    CHECK(merged.carried_series == 7 + 7 + 2 * 5 + 1);  // two jobs: runs_total (7 outcomes), attempts and 4 gauges; one success
     CHECK(merged.first_dropped.find(c.why) != std::string::npos);
     CHECK(merged.first_dropped.starts_with("line " + std::to_string(count(good.substr(0, good.find("# HELP retryx_last_run_attempts")), "\n") + 1) + " ("));
     CHECK(value(merged.text, runs("job", "success")) == "2");
