@@ -83,7 +83,7 @@ _retryx()
         --name --log-format --log-file --color --report --metrics-file
         -a -r -b -d -m -j -T -t -s -k'
     local flag_opts='--forever --preserve-status --foreground --replay-stdin
-        --hold-stdout --quiet --verbose --dry-run --help --version
+        --hold-stdout --output-on-failure --quiet --verbose --dry-run --help --version
         -I -O -q -v -h -V'
 
     # Find where the wrapped command starts: after "--", or at the first

@@ -127,6 +127,7 @@ complete -c retryx -n __retryx_options_allowed -l stop-if-output -x -d 'Never re
 complete -c retryx -n __retryx_options_allowed -l fail-if-output -x -d 'A success code with a line matching REGEX is a failure'
 complete -c retryx -n __retryx_options_allowed -l delay-from-output -x -d 'The last line matching REGEX gives the next delay'
 complete -c retryx -n __retryx_options_allowed -s O -l hold-stdout -d 'Stdout only from the attempt that succeeds'
+complete -c retryx -n __retryx_options_allowed -l output-on-failure -d 'Hold all output and the log; write it out only on failure (as chronic)'
 
 # Circuit breaker: the state file is a file name; N and DURATION are left free.
 complete -c retryx -n __retryx_options_allowed -l circuit -r -F -d 'Circuit-breaker state shared by the runs of a job'

@@ -26,6 +26,10 @@ void LogWriter::write(std::string_view text) {
 }
 
 void LogWriter::write_raw(std::string_view text) {
+  if (held_) {
+    held_->append(STDERR_FILENO, text, true);
+    return;
+  }
   if (write_all(fd_, text) || failed_) return;
   failed_ = true;
   if (fd_ != STDERR_FILENO)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "file_io.hpp"
+#include "held_output.hpp"
 #include "outcome.hpp"
 #include "policy.hpp"
 
@@ -54,12 +55,16 @@ class LogWriter {
   // The same, never timestamped: markers that must start a line as they
   // are (the CI logs').
   void write_raw(std::string_view text);
+  // --output-on-failure with the log on stderr: lines are appended to held
+  // (as stderr's) rather than written.
+  void hold_in(HeldOutput* held) { held_ = held; }
 
  private:
   int fd_;
   std::string name_;
   bool timestamps_;
   bool failed_ = false;
+  HeldOutput* held_ = nullptr;
 };
 
 // The text log. Normal verbosity: a line per failed attempt (its cause, its

@@ -37,9 +37,13 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-int make_temp_file(const char* stem) {
+std::string temp_file_dir() {
   const char* dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/" + stem + ".XXXXXX";
+  return dir && *dir ? dir : "/tmp";
+}
+
+int make_temp_file(const char* stem) {
+  std::string path = temp_file_dir() + "/" + stem + ".XXXXXX";
   const int fd = ::mkostemp(path.data(), O_CLOEXEC);
   if (fd >= 0) ::unlink(path.c_str());
   return fd;

@@ -40,9 +40,11 @@ class UniqueFd {
 // with errno set on any other error (EPIPE when the reader has gone).
 bool write_all(int fd, std::string_view data);
 
-// An unlinked temporary file in $TMPDIR (or /tmp when it is unset or
-// empty), close-on-exec: its descriptor, or -1 with errno set.
+// An unlinked temporary file in temp_file_dir(), close-on-exec: its
+// descriptor, or -1 with errno set.
 int make_temp_file(const char* stem);
+// $TMPDIR, or /tmp when it is unset or empty.
+std::string temp_file_dir();
 
 // A new file beside path (the same directory, so that renaming it over path
 // is atomic), named path + ".tmp.XXXXXX", mode 0600, close-on-exec. Its

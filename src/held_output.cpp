@@ -57,15 +57,15 @@ HeldOutput::~HeldOutput() {
   if (file_ >= 0) ::close(file_);
 }
 
-void HeldOutput::append(int stream, std::string_view data) {
+void HeldOutput::append(int stream, std::string_view data, bool keep) {
   while (!data.empty()) {
     const std::string_view piece = data.substr(0, max_record);
-    add_record(stream, piece);
+    add_record(stream, piece, keep);
     data.remove_prefix(piece.size());
   }
 }
 
-void HeldOutput::add_record(int stream, std::string_view data) {
+void HeldOutput::add_record(int stream, std::string_view data, bool keep) {
   const bool extend = last_record_ != std::string::npos && memory_[last_record_] == static_cast<char>(stream) &&
                       record_length(memory_.data() + last_record_) + data.size() <= max_record;
   const std::size_t need = (extend ? 0 : header_size) + data.size();
@@ -73,7 +73,7 @@ void HeldOutput::add_record(int stream, std::string_view data) {
     // memory_ is in the file now. A piece as large as the bound goes there
     // directly; anything smaller is gathered in memory first.
     if (data.size() < memory_bound) {
-      add_record(stream, data);
+      add_record(stream, data, keep);
       return;
     }
     std::string header;
@@ -82,7 +82,7 @@ void HeldOutput::add_record(int stream, std::string_view data) {
     if (to_file(header) && to_file(data)) return;
     truncate_to(before);  // no header without its bytes
   }
-  if (spill_error_ && fallback_ && memory_.size() + need > memory_bound + *fallback_) {
+  if (spill_error_ && fallback_ && !keep && memory_.size() + need > memory_bound + *fallback_) {
     dropped_ += data.size();
     return;
   }

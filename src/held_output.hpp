@@ -32,8 +32,10 @@ class HeldOutput {
   HeldOutput& operator=(const HeldOutput&) = delete;
 
   // stream: 1 (stdout) or 2 (stderr). Never fails: past the fallback bound
-  // bytes are dropped and counted (dropped()).
-  void append(int stream, std::string_view data);
+  // bytes are dropped and counted (dropped()), unless keep: retryx's own
+  // log lines (a few short ones per attempt) are kept past it, so that a
+  // full disk never hides why the run failed.
+  void append(int stream, std::string_view data, bool keep = false);
   void append(std::string_view data) { append(1, data); }
   // Hands everything held to sink, record by record and in order (a record
   // may come in several pieces), then forgets it. sink returns false to
@@ -50,7 +52,7 @@ class HeldOutput {
   bool empty() const { return memory_.empty() && file_size_ == 0; }
 
  private:
-  void add_record(int stream, std::string_view data);
+  void add_record(int stream, std::string_view data, bool keep);
   bool spill();
   bool to_file(std::string_view data);
   void truncate_to(std::uint64_t size);

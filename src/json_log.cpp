@@ -63,6 +63,7 @@ std::string policy_json(const Policy& p) {
                    : p.process.stdin_mode == StdinMode::replay ? "replay"
                                                                : "null");
   o.field("hold_stdout", p.process.hold_stdout);
+  o.field("output_on_failure", p.process.output_on_failure);
   o.optional_field("until_output", p.classify.output.until);
   o.optional_field("retry_if_output", p.classify.output.retry_if);
   o.optional_field("stop_if_output", p.classify.output.stop_if);

@@ -75,6 +75,9 @@ const std::vector<OptionGroup>& option_table() {
             "it and the backoff's is taken, at most --max-delay"},
            {"hold-stdout,O", nullptr,
             "stdout reaches stdout only from the attempt that succeeds; a failed attempt's goes to stderr"},
+           {"output-on-failure", nullptr,
+            "hold everything the attempts and the log write, and write it out only if retryx does not "
+            "succeed (gives up, is refused or interrupted), as chronic(1): a run that succeeds writes nothing"},
        }},
       {"Circuit breaker",
        {
@@ -130,6 +133,7 @@ const std::vector<std::vector<std::string>>& conflict_groups() {
       {"attempts", "retries", "forever"},
       {"quiet", "verbose"},
       {"stdin", "replay-stdin"},
+      {"hold-stdout", "output-on-failure"},
   };
   return groups;
 }

@@ -61,6 +61,7 @@ std::string describe_policy(const Policy& p) {
   if (process.stdin_mode == StdinMode::replay) extras += ", stdin replay";
   if (process.stdin_mode == StdinMode::null) extras += ", stdin null";
   if (process.hold_stdout) extras += ", hold stdout";
+  if (process.output_on_failure) extras += ", output on failure";
   const OutputPatterns& output = p.classify.output;
   if (output.until) extras += fmt::format(", until output /{}/", *output.until);
   if (output.retry_if) extras += fmt::format(", retry if output /{}/", *output.retry_if);

@@ -274,6 +274,7 @@ Policy build_policy(const Values& given) {
   if (auto v = values.get("fail-if-output")) classify.output.fail_if = pattern_of(*v);
   if (auto v = values.get("delay-from-output")) classify.output.delay_from = pattern_of(*v);
   process.hold_stdout = flag(values, "hold-stdout");
+  process.output_on_failure = flag(values, "output-on-failure");
 
   if (auto v = values.get("name")) {
     if (const std::string problem = name_problem(v->text); !problem.empty()) bad_value(*v, problem);

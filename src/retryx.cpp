@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <optional>
@@ -17,6 +18,8 @@
 #include "cli.hpp"
 #include "dry_run.hpp"
 #include "exit_status.hpp"
+#include "file_io.hpp"
+#include "held_output.hpp"
 #include "json_log.hpp"
 #include "metrics.hpp"
 #include "process_layer.hpp"
@@ -62,12 +65,19 @@ bool use_color(const LogPolicy& log, int fd) {
   return ::isatty(fd) && !(no_color && *no_color) && !(term && std::string_view(term) == "dumb");
 }
 
-std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd, const RunIdentity& identity) {
+// held: --output-on-failure's store, where lines meant for stderr go.
+std::unique_ptr<AttemptLog> make_log(const Policy& policy, int fd, const RunIdentity& identity, HeldOutput* held) {
   if (policy.verbosity == Verbosity::quiet) return std::make_unique<AttemptLog>();
   const std::string file = policy.log.file.value_or("");
-  if (policy.log.format == LogFormat::json) return std::make_unique<JsonLog>(LogWriter(fd, file), identity);
+  if (policy.log.file) held = nullptr;  // a --log-file is written as usual
+  if (policy.log.format == LogFormat::json) {
+    LogWriter out(fd, file);
+    out.hold_in(held);
+    return std::make_unique<JsonLog>(out, identity);
+  }
   // A file outlives the run: its text lines say when they were written.
-  const LogWriter out(fd, file, policy.log.file.has_value());
+  LogWriter out(fd, file, policy.log.file.has_value());
+  out.hold_in(held);
   const bool color = use_color(policy.log, fd);
   if (policy.log.format == LogFormat::github)
     return std::make_unique<GithubLog>(out, policy.verbosity, color, policy.name);
@@ -99,6 +109,43 @@ void record_metrics(const std::optional<MetricsFile>& metrics, const Policy& pol
   if (!error.empty()) write_all(STDERR_FILENO, fmt::format("retryx: error: {}\n", error));
 }
 
+// --output-on-failure (spec §10): a run that did not succeed writes out
+// everything held. Held output lost (a write error on stdout other than
+// EPIPE, bytes dropped when the temporary file failed) is said on stderr and
+// makes the status 125, as for -O (§6). A signal that came meanwhile is the
+// one retryx dies by, if none did before.
+int write_out_held(ProcessLayer& processes, const HeldOutput& held, int status, std::optional<int>& signal) {
+  const OutputRelease released = processes.write_out_held();
+  if (!signal) signal = released.interrupted_by;
+  bool lost = false;
+  if (released.stdout_error && *released.stdout_error != EPIPE) {
+    write_all(STDERR_FILENO, fmt::format("retryx: error: write error on stdout: {}\n", std::strerror(*released.stdout_error)));
+    lost = true;
+  }
+  if (const auto error = held.spill_error()) {
+    const std::string why = fmt::format("cannot write the temporary file in {}: {}", temp_file_dir(), std::strerror(*error));
+    if (held.dropped() > 0)
+      write_all(STDERR_FILENO, fmt::format("retryx: error: held output: {} bytes dropped: {}\n", held.dropped(), why));
+    else
+      write_all(STDERR_FILENO, fmt::format("retryx: held output was kept in memory: {}\n", why));
+    lost = lost || held.dropped() > 0;
+  }
+  return lost ? 125 : status;
+}
+
+// retryx's own failure during a run with --output-on-failure (125, said by
+// main): what was held is written out first, not lost with it.
+struct WriteOutOnError {
+  HeldOutput* held;
+  ~WriteOutOnError() {
+    if (held && std::uncaught_exceptions() > 0)
+      held->release([](int stream, std::string_view data) {
+        write_all(stream == STDOUT_FILENO ? STDOUT_FILENO : STDERR_FILENO, data);
+        return true;
+      });
+  }
+};
+
 }  // namespace
 
 int run(int argc, const char* const* argv, const char* const* envp) {
@@ -125,7 +172,10 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   // the attempt log and the report, checked before anything runs
   const RunIdentity identity = new_run_identity(policy.name);
   const int log_fd = open_log(policy.log);
-  const std::unique_ptr<AttemptLog> log = make_log(policy, log_fd, identity);
+  std::optional<HeldOutput> held;  // --output-on-failure: the whole run's output and log
+  if (policy.process.output_on_failure) held.emplace(HeldOutput::fallback_bound);
+  const WriteOutOnError held_guard{held ? &*held : nullptr};
+  const std::unique_ptr<AttemptLog> log = make_log(policy, log_fd, identity, held ? &*held : nullptr);
   std::optional<RunReport> report;
   if (policy.log.report) report.emplace(*policy.log.report, STDERR_FILENO, identity);
   LogFanout logs;
@@ -136,7 +186,14 @@ int run(int argc, const char* const* argv, const char* const* envp) {
 
   // the process layer, set up before the circuit is asked: when it cannot
   // be (no temporary directory for -O, say), no half-open trial is recorded
-  ProcessLayer processes(policy.process, policy.classify.output);
+  ProcessLayer processes(policy.process, policy.classify.output, held ? &*held : nullptr);
+  // -> exit status, or death by the signal that interrupted the run; what
+  // was held written out first unless the run succeeded
+  auto finish = [&](int status, std::optional<int> signal, bool succeeded) {
+    if (held && !succeeded) status = write_out_held(processes, *held, status, signal);
+    if (signal) die_by_signal(*signal);
+    return status;
+  };
 
   // the circuit breaker may refuse the run (75)
   std::optional<Circuit> circuit;
@@ -147,7 +204,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     if (!admission.allowed) {
       const RunSummary refused = refuse(policy, command, logs, admission.message);
       record_metrics(metrics, policy, command, refused, logs);
-      return refused.exit_status;
+      return finish(refused.exit_status, std::nullopt, false);
     }
     if (admission.trial) logs.circuit("trial", admission.message);
   }
@@ -173,9 +230,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
       (policy.verbosity == Verbosity::quiet || policy.log.file || policy.log.format == LogFormat::json))
     fmt::print(stderr, "retryx: error: write error on stdout: {}\n", std::strerror(*summary.last->stdout_error));
 
-  // -> exit status, or death by the signal that interrupted the run
-  if (summary.signal) die_by_signal(*summary.signal);
-  return summary.exit_status;
+  return finish(summary.exit_status, summary.signal, summary.outcome == RunOutcome::success);
 }
 
 }  // namespace retryx

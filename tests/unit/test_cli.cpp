@@ -352,3 +352,17 @@ TEST_CASE("--idle-timeout and --fail-if-output on the command line and in the en
   CHECK(usage_error({"--idle-timeout", "x"}).find("--idle-timeout: invalid value 'x'") != std::string::npos);
   CHECK(usage_error({"--fail-if-output", "(", "x"}).find("--fail-if-output: invalid value '('") != std::string::npos);
 }
+
+TEST_CASE("--output-on-failure: a flag, RETRYX_OUTPUT_ON_FAILURE, never with -O") {
+  CHECK(request({"--output-on-failure", "x"}).policy.process.output_on_failure);
+  CHECK_FALSE(request({"x"}).policy.process.output_on_failure);
+  CHECK(request({"x"}, {"RETRYX_OUTPUT_ON_FAILURE=1"}).policy.process.output_on_failure);
+  CHECK(usage_error({"--output-on-failure", "-O", "x"}).find("conflicting options: -O and --output-on-failure") !=
+        std::string::npos);
+  CHECK(usage_error({"x"}, {"RETRYX_OUTPUT_ON_FAILURE=1", "RETRYX_HOLD_STDOUT=1"}).find("conflicting") !=
+        std::string::npos);
+  // The command line overrides the group's environment defaults.
+  const RunRequest r = request({"-O", "x"}, {"RETRYX_OUTPUT_ON_FAILURE=1"});
+  CHECK(r.policy.process.hold_stdout);
+  CHECK_FALSE(r.policy.process.output_on_failure);
+}

@@ -142,13 +142,18 @@ TEST_CASE("--output-on-failure: with no temporary file, memory holds the fallbac
     held.append(total % 3000 == 0 ? 2 : 1, chunk);
     total += chunk.size();
   }
+  held.append(2, "retryx: giving up\n", true);  // a log line: kept past the bound
   CHECK(held.spill_error() == ENOENT);
   CHECK(held.dropped() > 0);
   std::size_t kept = 0;
-  for (const auto& [stream, text] : released_parts(held)) kept += text.size();
-  CHECK(kept + held.dropped() == total);
-  CHECK(kept <= HeldOutput::memory_bound + 4096);
+  const Parts parts = released_parts(held);
+  for (const auto& [stream, text] : parts) kept += text.size();
+  CHECK(kept + held.dropped() == total + 18);
+  CHECK(kept <= HeldOutput::memory_bound + 4096 + 18);
   CHECK(kept >= HeldOutput::memory_bound);
+  REQUIRE(!parts.empty());
+  CHECK(parts.back().first == 2);
+  CHECK(parts.back().second.ends_with("retryx: giving up\n"));
 }
 
 TEST_CASE("a write to the temporary file that fails half way is undone: the records stay whole") {
