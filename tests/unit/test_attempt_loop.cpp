@@ -439,7 +439,7 @@ TEST_CASE("--delay-from-output: the backoff's delay when longer than the command
   CHECK(r.log.records[1].directed_delay == 0s);
 }
 
-TEST_CASE("--delay-from-output: each attempt asks for itself; the backoff goes on counting") {
+TEST_CASE("--delay-from-output: each attempt asks for itself, the backoff goes on counting") {
   Run r = run_with(delay_from_policy(), {asking("10"), exit_with(1), exit_with(0)});
   CHECK(r.time.sleeps == std::vector<Duration>{10s, 2s});
   CHECK_FALSE(r.log.records[1].directed_delay);

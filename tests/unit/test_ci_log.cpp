@@ -95,7 +95,7 @@ TEST_CASE("github: each attempt in a group, a warning for the retry, no error on
         "retryx: succeeded on attempt 2/3 after 4s\n");
 }
 
-TEST_CASE("github: giving up is one error after the last line; --name in titles; verbose lines in the group") {
+TEST_CASE("github: giving up is one error after the last line, --name in titles, verbose lines in the group") {
   const std::string text = written([](int fd) {
     GithubLog log(LogWriter(fd), Verbosity::verbose, false, std::string("nightly.db-backup"));
     log.attempt_starting(3, 3);
@@ -127,7 +127,7 @@ TEST_CASE("github: a command that cannot start, named with '%', ':', ',' and a n
   CHECK(text.find("eu\\x0a::error::forged; retrying in 1s\n::endgroup::") != std::string::npos);
 }
 
-TEST_CASE("github: refused, interrupted and fatal runs end in one error; no group without an attempt") {
+TEST_CASE("github: refused, interrupted and fatal runs end in one error, no group without an attempt") {
   for (const auto& [outcome, reason] : {std::pair{RunOutcome::circuit_open, "circuit open"},
                                         std::pair{RunOutcome::interrupted, "retryx received SIGTERM"},
                                         std::pair{RunOutcome::fatal, "exit code 2 is not retried"},

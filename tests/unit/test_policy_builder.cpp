@@ -58,7 +58,7 @@ TEST_CASE("flags: set by the option, or by 1 in the environment") {
   CHECK(usage_error(values).find("use 1 or 0") != std::string::npos);
 }
 
-TEST_CASE("--idle-timeout: a duration; 0 means none; the duration rules") {
+TEST_CASE("--idle-timeout: a duration, 0 means none, the duration rules") {
   Values values;
   CHECK_FALSE(build_policy(values).process.idle_timeout.has_value());
   values.command_line["idle-timeout"] = {"1m30s", "--idle-timeout"};
@@ -84,7 +84,7 @@ TEST_CASE("--idle-timeout: a duration; 0 means none; the duration rules") {
   CHECK(p.process.timeout == 60s);
 }
 
-TEST_CASE("--fail-if-output: a PCRE2 pattern; a bad one names PCRE2's message and the offset") {
+TEST_CASE("--fail-if-output: a PCRE2 pattern, a bad one names PCRE2's message and the offset") {
   Values values;
   values.command_line["fail-if-output"] = {"^W: (Failed to fetch|Some index files failed)", "--fail-if-output"};
   const Policy p = build_policy(values);
@@ -98,7 +98,7 @@ TEST_CASE("--fail-if-output: a PCRE2 pattern; a bad one names PCRE2's message an
   CHECK(usage_error(values).starts_with("RETRYX_FAIL_IF_OUTPUT: invalid value 'a{2,1}': bad regular expression at offset"));
 }
 
-TEST_CASE("--delay-from-output: a PCRE2 pattern (captures output); a bad one names PCRE2's message") {
+TEST_CASE("--delay-from-output: a PCRE2 pattern (captures output), a bad one names PCRE2's message") {
   Values values;
   values.command_line["delay-from-output"] = {"(?i)^Retry-After: *(.*?)\\r?$", "--delay-from-output"};
   const Policy p = build_policy(values);

@@ -187,7 +187,7 @@ TEST_CASE("git: exit 128 with the network's or the remote's words") {
   CHECK(verdict("git", Exited{129}, "error: unknown option `nope'") == fatal);
 }
 
-TEST_CASE("ssh: 255 unless the login was refused; the remote command's status is fatal") {
+TEST_CASE("ssh: 255 unless the login was refused, the remote command's status is fatal") {
   CHECK(verdict("ssh", Exited{255}, "ssh: connect to host h port 22: Connection refused") == retryable);
   CHECK(verdict("ssh", Exited{255}, "Connection timed out during banner exchange") == retryable);
   CHECK(verdict("ssh", Exited{255}, "root@127.0.0.1: Permission denied (publickey).") == fatal);
@@ -204,7 +204,7 @@ TEST_CASE("rsync: socket, protocol stream, timeouts, and its ssh transport") {
   CHECK(verdict("rsync", Exited{12}, "git@h: Permission denied (publickey).") == fatal);
 }
 
-TEST_CASE("apt: lock, fetch, resolution, hash sum; a fetch warning of an exit-0 update") {
+TEST_CASE("apt: lock, fetch, resolution, hash sum, a fetch warning of an exit-0 update") {
   CHECK(verdict("apt", Exited{100}, "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 7") ==
         retryable);
   CHECK(verdict("apt", Exited{100}, "E: Failed to fetch http://h/p.deb  Hash Sum mismatch") == retryable);

@@ -300,7 +300,7 @@ TEST_CASE("--output-on-failure: attempts' and hooks' output is held, then writte
   CHECK(held.empty());
 }
 
-TEST_CASE("--output-on-failure: a write error on stdout is said; stderr's parts still go out") {
+TEST_CASE("--output-on-failure: a write error on stdout is said, stderr's parts still go out") {
   ProcessPolicy policy;
   policy.output_on_failure = true;
   HeldOutput held(HeldOutput::fallback_bound);

@@ -57,7 +57,7 @@ TEST_CASE("a sliding window: runs and retries older than the window are forgotte
   CHECK(ledger.runs == std::vector<std::int64_t>{11400});
 }
 
-TEST_CASE("the ledger's text and back; anything else is not ours") {
+TEST_CASE("the ledger's text and back, anything else is not ours") {
   BudgetBook book;
   book["nightly"].runs = {1, 2};
   book["nightly"].retries = {3};
@@ -107,7 +107,7 @@ TEST_CASE("a file budget: runs of one job share it, other jobs' ledgers are kept
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a file that is not a ledger is said once and replaced; a store that fails is given up") {
+TEST_CASE("a file that is not a ledger is said once and replaced, a store that fails is given up") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/budget";
   { std::ofstream(path) << "garbage\n"; }
