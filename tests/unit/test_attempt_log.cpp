@@ -55,20 +55,24 @@ TEST_CASE("the text log loses no line on a full non-blocking pipe shared with ot
 
 namespace {
 
-// The text log's line for one record (normal verbosity, no colour).
-std::string text_line(const AttemptRecord& record) {
+// What a log wrote: it is given the write end of a pipe, run by `use`, then
+// destroyed; the pipe's content comes back.
+template <class Use>
+std::string written(Use use) {
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  {
-    TextLog log(LogWriter(fds[1]), Verbosity::normal);
-    log.attempt_ended(record);
-  }
+  use(fds[1]);
   ::close(fds[1]);
   std::string got;
   char buffer[4096];
   for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
   ::close(fds[0]);
   return got;
+}
+
+// The text log's line for one record (normal verbosity, no colour).
+std::string text_line(const AttemptRecord& record) {
+  return written([&](int fd) { TextLog(LogWriter(fd), Verbosity::normal).attempt_ended(record); });
 }
 
 AttemptRecord retried(Duration delay, std::optional<Duration> directed, std::string reason = "every failure is retried") {
@@ -106,21 +110,6 @@ TEST_CASE("the text log says where a retry's delay came from (--delay-from-outpu
 }
 
 namespace {
-
-// What a log wrote: it is given the write end of a pipe, run by `use`, then
-// destroyed; the pipe's content comes back.
-template <class Use>
-std::string written(Use use) {
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  use(fds[1]);
-  ::close(fds[1]);
-  std::string got;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) got.append(buffer, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  return got;
-}
 
 RunSummary refused_summary() {
   return RunSummary{RunOutcome::circuit_open, 0, 5, std::nullopt, "circuit open: 3 consecutive failed runs", {}, 75,
