@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::size_t header_size = 5;  // stream (1 byte), length (4 bytes, host order)
 constexpr std::size_t max_record = std::size_t{1} << 30;
+// Once spilling, a piece at least this large goes to the file as it is
+// (the loop's reads of 256 KiB), not copied into memory first.
+constexpr std::size_t direct_size = 64 << 10;
 
 std::uint32_t record_length(const char* header) {
   std::uint32_t length = 0;
@@ -66,13 +69,16 @@ void HeldOutput::append(int stream, std::string_view data, bool keep) {
 }
 
 void HeldOutput::add_record(int stream, std::string_view data, bool keep) {
-  const bool extend = last_record_ != std::string::npos && memory_[last_record_] == static_cast<char>(stream) &&
-                      record_length(memory_.data() + last_record_) + data.size() <= max_record;
-  const std::size_t need = (extend ? 0 : header_size) + data.size();
-  if (!spill_error_ && memory_.size() + need > memory_bound && spill()) {
-    // memory_ is in the file now. A piece as large as the bound goes there
-    // directly; anything smaller is gathered in memory first.
-    if (data.size() < memory_bound) {
+  auto extends = [&] {  // the last record in memory is this stream's, with room
+    return last_record_ != std::string::npos && memory_[last_record_] == static_cast<char>(stream) &&
+           record_length(memory_.data() + last_record_) + data.size() <= max_record;
+  };
+  const bool direct = file_ >= 0 && data.size() >= direct_size;
+  if (!spill_error_ && (direct || memory_.size() + (extends() ? 0 : header_size) + data.size() > memory_bound) &&
+      spill()) {
+    // memory_ is in the file now. A large piece goes there directly;
+    // anything smaller is gathered in memory first.
+    if (data.size() < direct_size) {
       add_record(stream, data, keep);
       return;
     }
@@ -82,6 +88,8 @@ void HeldOutput::add_record(int stream, std::string_view data, bool keep) {
     if (to_file(header) && to_file(data)) return;
     truncate_to(before);  // no header without its bytes
   }
+  const bool extend = extends();
+  const std::size_t need = (extend ? 0 : header_size) + data.size();
   if (spill_error_ && fallback_ && !keep && memory_.size() + need > memory_bound + *fallback_) {
     dropped_ += data.size();
     return;
@@ -131,15 +139,20 @@ void HeldOutput::truncate_to(std::uint64_t size) {
   ::lseek(file_, static_cast<off_t>(size), SEEK_SET);
 }
 
-bool HeldOutput::release_file(const std::function<bool(int, std::string_view)>& sink) {
+bool HeldOutput::release_file(const std::function<bool(int, std::string_view)>& sink, const RangeSink& ranges) {
   constexpr std::size_t chunk = 256 << 10;
-  const auto buffer = std::make_unique_for_overwrite<char[]>(chunk);
+  const auto buffer = std::make_unique_for_overwrite<char[]>(ranges ? 0 : chunk);
   std::uint64_t offset = 0;
   while (offset < file_size_) {
     char header[header_size];
     if (!read_at(file_, header, header_size, offset)) return false;
     offset += header_size;
     const int stream = header[0];
+    if (ranges) {
+      if (!ranges(stream, file_, offset, record_length(header))) return false;
+      offset += record_length(header);
+      continue;
+    }
     for (std::size_t left = record_length(header); left > 0;) {
       const std::size_t n = std::min(left, chunk);
       if (!read_at(file_, buffer.get(), n, offset) || !sink(stream, std::string_view(buffer.get(), n))) return false;
@@ -151,9 +164,13 @@ bool HeldOutput::release_file(const std::function<bool(int, std::string_view)>& 
 }
 
 bool HeldOutput::release(const std::function<bool(int stream, std::string_view)>& sink) {
+  return release(sink, nullptr);
+}
+
+bool HeldOutput::release(const std::function<bool(int stream, std::string_view)>& sink, const RangeSink& ranges) {
   bool ok = true;
   if (file_ >= 0) {
-    ok = release_file(sink);
+    ok = release_file(sink, ranges);
     ::close(file_);
     file_ = -1;
   }

@@ -44,6 +44,11 @@ class HeldOutput {
   bool release(const std::function<bool(std::string_view)>& sink) {
     return release([&](int, std::string_view data) { return sink(data); });
   }
+  // The same, with the records in the temporary file handed to ranges as
+  // where they are (its descriptor, offset, length), to be copied by the
+  // kernel; the descriptor is closed when release returns.
+  using RangeSink = std::function<bool(int stream, int file, std::uint64_t offset, std::uint64_t length)>;
+  bool release(const std::function<bool(int stream, std::string_view)>& sink, const RangeSink& ranges);
 
   // The errno of the temporary file's failure (creating or writing it), if
   // it failed, and how many bytes were dropped since.
@@ -56,7 +61,7 @@ class HeldOutput {
   bool spill();
   bool to_file(std::string_view data);
   void truncate_to(std::uint64_t size);
-  bool release_file(const std::function<bool(int, std::string_view)>& sink);
+  bool release_file(const std::function<bool(int, std::string_view)>& sink, const RangeSink& ranges);
 
   std::optional<std::size_t> fallback_;
   std::string memory_;  // records after the file's, if there is a file

@@ -1,5 +1,6 @@
 #include "process/output_capture.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
@@ -185,11 +186,36 @@ void OutputCapture::release(bool succeeded) {
 
 // A stdout whose reader went away (| head -1) drops stdout's parts from
 // then on (the writer skips a stream that failed); stderr's still go out.
+// What was spilled to the temporary file is handed to the writer as
+// ranges of it, in pieces of 1 MiB, written from a mapping of the file
+// (not copied through memory), and the file's pages freed as they go.
 bool OutputCapture::write_out(HeldOutput& held) {
-  const bool complete = held.release([&](int stream, std::string_view chunk) {
-    writer_.push(stream == STDOUT_FILENO ? STDOUT_FILENO : STDERR_FILENO, chunk);
-    return run_until([this] { return writer_.has_room(); });
-  });
+  auto target = [](int stream) { return stream == STDOUT_FILENO ? STDOUT_FILENO : STDERR_FILENO; };
+  auto room = [this] { return run_until([this] { return writer_.has_room(); }); };
+  auto bytes = [&](int stream, std::string_view chunk) {
+    writer_.push(target(stream), chunk);
+    return room();
+  };
+  std::shared_ptr<const UniqueFd> source;  // the writer's own descriptor of the file: it outlives release
+  auto ranges = [&](int stream, int file, std::uint64_t offset, std::uint64_t length) {
+    if (!source) source = std::make_shared<const UniqueFd>(::fcntl(file, F_DUPFD_CLOEXEC, 0));
+    for (constexpr std::uint64_t piece = 1 << 20; length > 0;) {
+      const std::size_t n = std::min(length, piece);
+      if (*source) {
+        writer_.push_file(target(stream), source, offset, n);
+        if (!room()) return false;
+      } else {  // no descriptor to spare: through memory
+        std::string data(n, '\0');
+        if (::pread(file, data.data(), n, static_cast<off_t>(offset)) != static_cast<ssize_t>(n) ||
+            !bytes(stream, data))
+          return false;
+      }
+      offset += n;
+      length -= n;
+    }
+    return true;
+  };
+  const bool complete = held.release(bytes, ranges);
   return run_until([this] { return writer_.idle(); }) && complete;
 }
 

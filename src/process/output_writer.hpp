@@ -6,13 +6,17 @@
 // has_room(), so a stalled reader still holds the attempt back, as it would
 // without retryx, and memory stays bounded.
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "file_io.hpp"
 
 namespace retryx::process {
 
@@ -34,6 +38,11 @@ class OutputWriter {
   OutputWriter& operator=(const OutputWriter&) = delete;
 
   void push(int fd, std::string_view data);  // fd: 1 or 2
+  // length bytes of the file source from offset (--output-on-failure's
+  // held output), written from a mapping of the file, not copied into
+  // memory first; the range's pages are freed once written (a hole is
+  // punched: the file is used up).
+  void push_file(int fd, std::shared_ptr<const UniqueFd> source, std::uint64_t offset, std::size_t length);
   bool has_room() const;
   bool idle() const;
   // The errno of a write to fd that failed (EPIPE: its reader went away);
@@ -41,10 +50,21 @@ class OutputWriter {
   std::optional<int> error(int fd) const;
 
  private:
+  // One write: data, or a range of a file.
+  struct Piece {
+    int fd;
+    std::string data;
+    std::shared_ptr<const UniqueFd> source;
+    std::uint64_t offset = 0;
+    std::size_t length = 0;
+    std::size_t size() const { return source ? length : data.size(); }
+  };
   void run();
+  static bool write_piece(const Piece& piece);
+  static bool copy_range(int fd, int source, std::uint64_t offset, std::uint64_t left);
   mutable std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::pair<int, std::string>> queue_;
+  std::deque<Piece> queue_;
   std::size_t queued_ = 0;  // bytes pushed and not yet written
   bool stop_ = false;
   int error_[3] = {0, 0, 0};

@@ -130,4 +130,23 @@ expect_eq "$out" "1" "| head -1: the first line"
 expect_contains "$err" "giving up after 2 attempts" "| head -1: the log written out"
 expect_not_contains "$err" "error" "| head -1: a reader that went away is no error"
 
+# retryx's own failure during the run (no descriptor left for the attempt's
+# pipes: 125, said by main): what was held is written out first. The limit
+# that lets retryx start but not make the pipes is found by trying.
+if ! under_valgrind; then
+  found=
+  for n in 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    # shellcheck disable=SC2030,SC2031
+    (ulimit -n "$n" && exec "$RETRYX" -v --output-on-failure -a 2 -d 0 -- echo hi) >"$WORK/out" 2>"$WORK/err" </dev/null
+    status=$? out=$(cat "$WORK/out") err=$(cat "$WORK/err")
+    case $err in *"cannot create a pipe"*) found=$n && break ;; esac
+  done
+  CHECKS=$((CHECKS + 1))
+  [ -n "$found" ] || fail "own failure: no descriptor limit gave 'cannot create a pipe'"
+  expect_status 125 "own failure mid-run: 125"
+  expect_eq "$(printf '%s\n' "$err" | sed -n '1s/^\(retryx: policy:\).*/\1/p;2s/^\(retryx: error: cannot create a pipe\).*/\1/p')" \
+    "retryx: policy:
+retryx: error: cannot create a pipe" "own failure mid-run: the held log line first, then the error"
+fi
+
 finish

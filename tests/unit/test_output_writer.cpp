@@ -4,12 +4,16 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <condition_variable>
 #include <string>
 #include <thread>
 #include <unistd.h>
 
+#include "file_io.hpp"
 #include "process/output_writer.hpp"
 
 using namespace retryx::process;
@@ -112,4 +116,52 @@ TEST_CASE("a write error is kept per descriptor with its errno: EPIPE, ENOSPC") 
     CHECK_FALSE(writer.error(STDOUT_FILENO));
   }
   ::close(full);
+}
+
+TEST_CASE("ranges of a file are written whole and in order with data: to a pipe, to a file opened O_APPEND") {
+  std::string content;
+  for (int i = 0; content.size() < 3000000; ++i) content += std::to_string(i) + "\n";
+  const std::string expected = content.substr(10, 1000000) + "between" + content.substr(2000000);
+  // A source: an unlinked temporary file of 3 MB (used up by the writer:
+  // what it wrote is punched out of it).
+  auto source = [&] {
+    const int file = retryx::make_temp_file("retryx-unit");
+    REQUIRE(file >= 0);
+    REQUIRE(retryx::write_all(file, content));
+    return std::make_shared<const retryx::UniqueFd>(file);
+  };
+  // A pipe, and a file opened O_APPEND (cron's >> log).
+  char path[] = "/tmp/retryx-unit-append.XXXXXX";
+  const int made = ::mkstemp(path);
+  REQUIRE(made >= 0);
+  ::close(made);
+  const int append = ::open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+  REQUIRE(append >= 0);
+  int fds[2];
+  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+  std::string got;
+  std::thread reader([&] {
+    char buffer[65536];
+    ssize_t n;
+    while ((n = ::read(fds[0], buffer, sizeof buffer)) > 0) got.append(buffer, static_cast<std::size_t>(n));
+  });
+  for (const int target : {fds[1], append}) {
+    StderrTo redirect(target);
+    Wakes wakes;
+    OutputWriter writer([&] { wakes.wake(); });
+    const auto file = source();
+    writer.push_file(STDERR_FILENO, file, 10, 1000000);
+    writer.push(STDERR_FILENO, "between");
+    writer.push_file(STDERR_FILENO, file, 2000000, content.size() - 2000000);
+    CHECK(wakes.wait_for([&] { return writer.idle(); }));
+    CHECK_FALSE(writer.error(STDERR_FILENO));
+  }
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  ::close(append);
+  CHECK(got == expected);
+  std::ifstream in(path);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == expected);
+  ::unlink(path);
 }

@@ -316,3 +316,23 @@ TEST_CASE("--output-on-failure: a write error on stdout is said, stderr's parts 
   CHECK(released.stdout_error == ENOSPC);
   CHECK(stdio.text(2) == "err\n");
 }
+
+TEST_CASE("--output-on-failure: output spilled to the temporary file is written out whole, in order") {
+  ProcessPolicy policy;
+  policy.output_on_failure = true;
+  HeldOutput held(HeldOutput::fallback_bound);
+  ProcessLayer layer{policy, OutputPatterns{}, &held};
+  CapturedStdio stdio;
+  std::string expected_out, expected_err;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    run(layer, {"sh", "-c", "seq 1 400000; echo err >&2; exit 1"});
+    held.append(2, "retryx: log line\n", true);
+    for (int i = 1; i <= 400000; ++i) expected_out += std::to_string(i) + "\n";
+    expected_err += "err\nretryx: log line\n";
+  }
+  layer.write_out_held();
+  stdio.restore();
+  CHECK(stdio.text(1).size() == expected_out.size());
+  CHECK(stdio.text(1) == expected_out);
+  CHECK(stdio.text(2) == expected_err);
+}
