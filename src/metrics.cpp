@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <sys/file.h>
@@ -17,6 +18,7 @@
 
 #include "atomic_file.hpp"
 #include "file_io.hpp"
+#include "file_lock.hpp"
 
 namespace retryx {
 
@@ -292,21 +294,22 @@ std::string render(const Series& series) {
 constexpr std::size_t most_read = 16 << 20;
 
 // Holds flock on PATH.lock for one read-merge-replace. The lock file is
-// opened for reading, so that another user's one serves as well.
+// opened for reading, so that another user's one serves as well. The wait
+// is bounded (file_lock.hpp): a run stopped while it holds the lock must
+// not hang every later run of the job, nor keep a TERM waiting.
 class Lock {
  public:
-  explicit Lock(const std::string& lock_path) : fd_(::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) {
-    int locked = fd_ ? 0 : -1;
-    while (fd_ && (locked = ::flock(fd_.get(), LOCK_EX)) != 0 && errno == EINTR) {
-    }
-    if (locked != 0)
+  Lock(const std::string& path, const std::string& lock_path)
+      : fd_(std::make_shared<UniqueFd>(::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644))) {
+    const std::string error = *fd_ ? lock_exclusive(fd_, path) : std::strerror(errno);
+    if (!error.empty())
       error_ = fmt::format("cannot lock {}: {}; went on without the lock (a concurrent run's count may be lost)",
-                           lock_path, std::strerror(errno));
+                           lock_path, error);
   }
   const std::string& error() const { return error_; }
 
  private:
-  UniqueFd fd_;  // closing it releases the lock
+  std::shared_ptr<UniqueFd> fd_;  // closing it releases the lock
   std::string error_;
 };
 
@@ -398,7 +401,7 @@ MetricsFile::MetricsFile(std::string path) : path_(std::move(path)) {
 
 MetricsFile::Outcome MetricsFile::record(const RunFigures& run) const {
   Outcome outcome;
-  const Lock lock(path_ + ".lock");
+  const Lock lock(path_, path_ + ".lock");
   std::string unread;
   const std::string previous = read_previous(path_, unread);
   const MergedMetrics merged = merge_metrics(previous, run);

@@ -105,7 +105,8 @@ const std::vector<OptionGroup>& option_table() {
        {
            {"name", "NAME",
             "the job's name (letters, digits, '.', '_', '-'; at most 64): the text log's prefix "
-            "retryx[NAME], \"name\" in the JSON log and the report"},
+            "retryx[NAME], \"name\" in the JSON log and the report, the metrics' job label, the key of "
+            "its budget in a --retry-budget file"},
            {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
            {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
            {"log-format", "FMT",

@@ -6,17 +6,14 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
-#include <fmt/format.h>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
+#include <fmt/format.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.hpp"
 #include "file_io.hpp"
+#include "file_lock.hpp"
 #include "run_identity.hpp"
 
 namespace retryx {
@@ -25,8 +22,6 @@ namespace {
 
 constexpr std::string_view header = "retryx retry budget 1";
 constexpr std::int64_t latest_ms = 253402300799999;  // 9999-12-31T23:59:59.999Z
-constexpr auto lock_stalled = std::chrono::milliseconds(250);  // the spec's bound on a store's answer
-constexpr auto lock_bound = std::chrono::milliseconds(10000);  // however busy the queue
 
 void forget_outside(std::vector<std::int64_t>& times, std::int64_t now_ms, std::int64_t window_ms) {
   std::erase_if(times, [&](std::int64_t t) { return t <= now_ms - window_ms || t > now_ms + window_ms; });
@@ -35,63 +30,6 @@ void forget_outside(std::vector<std::int64_t>& times, std::int64_t now_ms, std::
 void forget_outside(BudgetLedger& ledger, const BudgetSettings& settings, std::int64_t now_ms) {
   forget_outside(ledger.runs, now_ms, settings.window_ms);
   forget_outside(ledger.retries, now_ms, settings.window_ms);
-}
-
-// Identifies the ledger's current version: every write replaces the file,
-// so its inode (or time) changes whenever a run has taken its turn.
-std::pair<ino_t, std::int64_t> version_of(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {0, 0};
-  return {st.st_ino, static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
-}
-
-// flock(LOCK_EX) on *fd: an empty string, or why not. The wait is the
-// kernel's (a waiter is woken the moment the lock is free), in a thread of
-// its own so that it can be given up: a thread still waiting then releases
-// the lock as soon as it gets it, and holds the descriptor until then.
-// Given up when the ledger at path has not changed for `stalled` (the
-// holder hangs: stopped, say), or after `bound` in all; while other runs
-// are taking their turns (a storm of runs on a busy machine queues for
-// the lock), it goes on waiting, as their steps are what it waits for.
-std::string lock_within(const std::shared_ptr<UniqueFd>& fd, const std::string& path,
-                        std::chrono::milliseconds stalled, std::chrono::milliseconds bound) {
-  if (::flock(fd->get(), LOCK_EX | LOCK_NB) == 0) return "";
-  if (errno != EWOULDBLOCK && errno != EINTR) return std::strerror(errno);
-  struct Wait {
-    std::mutex mutex;
-    std::condition_variable done;
-    bool finished = false, abandoned = false;
-    int error = 0;
-  };
-  auto wait = std::make_shared<Wait>();
-  std::thread([fd, wait] {
-    int result;
-    while ((result = ::flock(fd->get(), LOCK_EX)) != 0 && errno == EINTR) {
-    }
-    const int error = result == 0 ? 0 : errno;
-    std::lock_guard guard(wait->mutex);
-    if (wait->abandoned) {
-      if (result == 0) ::flock(fd->get(), LOCK_UN);
-      return;
-    }
-    wait->finished = true;
-    wait->error = error;
-    wait->done.notify_one();
-  }).detach();
-  const auto give_up_at = std::chrono::steady_clock::now() + bound;
-  auto version = version_of(path);
-  std::unique_lock guard(wait->mutex);
-  while (!wait->done.wait_for(guard, stalled, [&] { return wait->finished; })) {
-    const auto now_version = version_of(path);
-    if (now_version == version || std::chrono::steady_clock::now() >= give_up_at) {
-      wait->abandoned = true;
-      return now_version == version ? fmt::format("held by another run for {}ms without a change of {}",
-                                                  stalled.count(), path)
-                                    : fmt::format("not free within {}ms", bound.count());
-    }
-    version = now_version;
-  }
-  return wait->error == 0 ? "" : std::strerror(wait->error);
 }
 
 std::int64_t wall_now_ms() {
@@ -179,11 +117,11 @@ BudgetAnswer FileBudget::step(bool is_retry) {
   };
 
   // The lock, waited for a bounded time (a holder that hangs, stopped say,
-  // must not hang this run); see lock_within.
+  // must not hang this run); see lock_exclusive.
   const std::string lock_path = path + ".lock";
   const std::shared_ptr<UniqueFd> lock = std::make_shared<UniqueFd>(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!*lock) return give_up(fmt::format("cannot open {}: {}", lock_path, std::strerror(errno)));
-  if (const std::string error = lock_within(lock, path, lock_stalled, lock_bound); !error.empty())
+  if (const std::string error = lock_exclusive(lock, path); !error.empty())
     return give_up(fmt::format("cannot lock {}: {}", lock_path, error));
 
   // Read, decide, write; the lock is released when `lock` closes.

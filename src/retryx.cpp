@@ -189,7 +189,10 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   ProcessLayer processes(policy.process, policy.classify.output, held ? &*held : nullptr);
   // -> exit status, or death by the signal that interrupted the run; what
   // was held written out first unless the run succeeded
+  // A signal that came after the loop (while the circuit, the metrics or
+  // the budget waited for a lock) is not lost either: retryx dies by it.
   auto finish = [&](int status, std::optional<int> signal, bool succeeded) {
+    if (!signal) signal = processes.stop_requested();
     if (held && !succeeded) status = write_out_held(processes, *held, status, signal);
     if (signal) die_by_signal(*signal);
     return status;

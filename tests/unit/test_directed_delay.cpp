@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "attempt_loop_runs.hpp"
 #include "directed_delay.hpp"
 
 using namespace retryx;
@@ -122,4 +123,121 @@ TEST_CASE("bad values are ValueErrors that say why") {
 
 TEST_CASE("a leap second is read as the second after") {
   CHECK(parse("Wed, 21 Oct 2026 07:28:60 GMT") == 60s);
+}
+
+// How the attempt loop takes the value (--delay-from-output).
+
+using namespace retryx::testing;
+
+namespace {
+
+Policy delay_from_policy(std::uint64_t attempts = 5) {
+  Policy p = base_policy(attempts);
+  p.classify.output.delay_from = "^Retry-After: *(.*?)\\r?$";
+  return p;
+}
+
+// A failed attempt (exit 1, 5ms) whose last matching line gave `text`.
+AttemptResult asking(std::string text, int code = 1) {
+  AttemptResult r = exit_with(code);
+  r.output.delay_text = std::move(text);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("--delay-from-output: the command's delay when longer than the backoff's") {
+  Run r = run_with(delay_from_policy(), {asking("3"), exit_with(0)});
+  CHECK(r.summary.outcome == RunOutcome::success);
+  CHECK(r.time.sleeps == std::vector<Duration>{3s});
+  REQUIRE(r.log.records.size() == 2);
+  CHECK(r.log.records[0].delay == 3s);
+  CHECK(r.log.records[0].directed_delay == 3s);
+  CHECK(r.log.records[0].directed_delay_problem.empty());
+}
+
+TEST_CASE("--delay-from-output: the backoff's delay when longer than the command's") {
+  Run r = run_with(delay_from_policy(), {asking("0.5"), asking("0"), exit_with(0)});
+  CHECK(r.time.sleeps == std::vector<Duration>{1s, 2s});
+  CHECK(r.log.records[0].directed_delay == 500ms);
+  CHECK(r.log.records[1].directed_delay == 0s);
+}
+
+TEST_CASE("--delay-from-output: each attempt asks for itself, the backoff goes on counting") {
+  Run r = run_with(delay_from_policy(), {asking("10"), exit_with(1), exit_with(0)});
+  CHECK(r.time.sleeps == std::vector<Duration>{10s, 2s});
+  CHECK_FALSE(r.log.records[1].directed_delay);
+}
+
+TEST_CASE("--delay-from-output: capped at --max-delay, however far") {
+  Policy p = delay_from_policy();
+  p.backoff.max_delay = 10s;
+  Run r = run_with(p, {asking("3600"), asking("Fri, 31 Dec 9999 23:59:59 GMT"), asking("99999999999"), exit_with(0)});
+  CHECK(r.time.sleeps == std::vector<Duration>{10s, 10s, 10s});
+  CHECK(r.log.records[0].directed_delay == 1h);
+  CHECK(r.log.records[1].directed_delay == max_duration);
+  CHECK(r.log.records[2].directed_delay == max_duration);
+}
+
+TEST_CASE("--delay-from-output: an HTTP date is relative to the calendar time") {
+  // The fake calendar starts at 2026-10-21 00:00:00 UTC; the attempt took 5ms.
+  Run r = run_with(delay_from_policy(), {asking("Wed, 21 Oct 2026 00:00:03 GMT\r"), exit_with(0)});
+  CHECK(r.time.sleeps == std::vector<Duration>{3s - 5ms});
+  CHECK(r.log.records[0].directed_delay == 3s - 5ms);
+  // A date in the past is no wait: the backoff's delay.
+  Run past = run_with(delay_from_policy(), {asking("Tue, 20 Oct 2026 23:59:00 GMT"), exit_with(0)});
+  CHECK(past.time.sleeps == std::vector<Duration>{1s});
+  CHECK(past.log.records[0].directed_delay == 0s);
+}
+
+TEST_CASE("--delay-from-output: a value that does not parse is noted once and ignored") {
+  Run r = run_with(delay_from_policy(), {asking("soon"), asking("\x1b[31m-5"), exit_with(0)});
+  CHECK(r.time.sleeps == std::vector<Duration>{1s, 2s});
+  CHECK_FALSE(r.log.records[0].directed_delay);
+  CHECK(r.log.records[0].directed_delay_problem.find("--delay-from-output: ignored 'soon': neither a duration") == 0);
+  // Control characters are escaped.
+  CHECK(r.log.records[1].directed_delay_problem.find("--delay-from-output: ignored '\\x1b[31m-5': neither") == 0);
+  CHECK(r.log.records[2].directed_delay_problem.empty());
+}
+
+TEST_CASE("--delay-from-output: never slept past --max-time: deadline at once") {
+  Policy p = delay_from_policy();
+  p.max_time = 2s;
+  Run r = run_with(p, {asking("3", 7), exit_with(0)});
+  CHECK(r.attempts.size() == 1);
+  CHECK(r.time.sleeps.empty());
+  CHECK(r.summary.outcome == RunOutcome::deadline);
+  CHECK(r.summary.exit_status == 7);
+  REQUIRE(r.log.records.size() == 1);
+  CHECK(r.log.records[0].outcome == AttemptOutcome::deadline);
+  CHECK(r.log.records[0].directed_delay == 3s);
+  CHECK(r.log.records[0].reason == "the next delay (3s, asked by the command) would end after --max-time 2s");
+  // A shorter ask fits.
+  Run fits = run_with(p, {asking("1.5"), exit_with(0)});
+  CHECK(fits.summary.outcome == RunOutcome::success);
+  CHECK(fits.time.sleeps == std::vector<Duration>{1500ms});
+}
+
+TEST_CASE("--delay-from-output: read only for an attempt that will be retried") {
+  // Success, a fatal failure, the last attempt: no next delay, nothing read.
+  Run ok = run_with(delay_from_policy(), {asking("3", 0)});
+  CHECK_FALSE(ok.log.records[0].directed_delay);
+  Run fatal = run_with(delay_from_policy(), {asking("3", 127)});
+  CHECK_FALSE(fatal.log.records[0].directed_delay);
+  Run last = run_with(delay_from_policy(1), {asking("soon")});
+  CHECK(last.summary.outcome == RunOutcome::exhausted);
+  CHECK_FALSE(last.log.records[0].directed_delay);
+  CHECK(last.log.records[0].directed_delay_problem.empty());
+  // Without the option, a value is never read.
+  Run without = run_with(base_policy(), {asking("30"), exit_with(0)});
+  CHECK(without.time.sleeps == std::vector<Duration>{1s});
+}
+
+TEST_CASE("--delay-from-output: the on-retry hook sees the delay taken") {
+  Policy p = delay_from_policy();
+  p.hooks.on_retry = "true";
+  Run r = run_with(p, {asking("4"), exit_with(0)});
+  REQUIRE(r.seen.size() == 3);
+  CHECK(r.seen[1].is_hook);
+  CHECK(r.seen[1].environment["RETRYX_DELAY_MS"] == "4000");
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "attempt_loop_runs.hpp"
 #include "file_io.hpp"
 #include "retry_budget.hpp"
 #include "temp_files.hpp"
@@ -141,4 +142,97 @@ TEST_CASE("a lock held by a run that hangs is given up after 250ms without a cha
                               "; going on without the retry budget");
   CHECK(budget.retry().verdict.granted);
   std::filesystem::remove_all(dir);
+}
+
+// What the attempt loop asks the budget, and what it does with the answer.
+
+using namespace retryx::testing;
+
+namespace {
+
+// A retry budget that grants `allowed` retries, and whose store fails on
+// the step numbered `fail_at` (1: the run's start) when set.
+class FakeBudget : public RetryBudget {
+ public:
+  std::uint64_t allowed = 1;
+  std::optional<int> fail_at;
+  int starts = 0;
+  int asks = 0;
+  BudgetAnswer run_started() override { return step(false); }
+  BudgetAnswer retry() override { return step(true); }
+  std::string location() const override { return "/var/lib/job/budget"; }
+
+ private:
+  BudgetAnswer step(bool is_retry) {
+    ++steps_;
+    BudgetAnswer answer;
+    if (fail_at && steps_ >= *fail_at) {
+      if (steps_ == *fail_at) answer.problem = "cannot lock it; going on without the retry budget";
+      if (is_retry) ++asks;
+      return answer;  // granted: the store can only help
+    }
+    if (!is_retry) {
+      ++starts;
+      return answer;
+    }
+    answer.verdict = {asks < static_cast<int>(allowed), static_cast<std::uint64_t>(asks), 1, allowed};
+    ++asks;
+    return answer;
+  }
+  int steps_ = 0;
+};
+
+Run run_with_budget(const Policy& policy, std::deque<AttemptResult> script, RetryBudget& budget) {
+  Run r;
+  FakeRunner runner(r.time, std::move(script));
+  Random random(1);
+  const Command command{"cmd"};
+  r.summary = run_attempts(policy, command, runner, r.time, r.log, random, &budget);
+  r.attempts = runner.attempts();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a retry the budget refuses is not made: the run gives up with the attempt's status") {
+  FakeBudget budget;
+  budget.allowed = 1;
+  Run r = run_with_budget(base_policy(5), {exit_with(3), exit_with(4), exit_with(5)}, budget);
+  CHECK(budget.starts == 1);  // the run's start, once
+  CHECK(budget.asks == 2);    // before retry 1 (granted) and retry 2 (refused)
+  CHECK(r.attempts.size() == 2);
+  CHECK(r.summary.outcome == RunOutcome::budget);
+  CHECK(r.summary.exit_status == 4);
+  REQUIRE(r.log.records.size() == 2);
+  CHECK(r.log.records[0].outcome == AttemptOutcome::retry);
+  CHECK(r.log.records[1].outcome == AttemptOutcome::budget);
+  CHECK(r.log.records[1].reason == "the retry budget is spent (1 retries in the last 1m; 1 allowed for 1 run)");
+  CHECK(r.log.records[1].retry_reason == "every failure is retried");
+  CHECK(r.summary.reason == r.log.records[1].reason);
+  CHECK(r.time.sleeps.size() == 1);  // no sleep after the refusal
+}
+
+TEST_CASE("the budget is not asked for what is no retry: success, a fatal failure, the last attempt") {
+  FakeBudget budget;
+  budget.allowed = 0;
+  Run success = run_with_budget(base_policy(5), {exit_with(0)}, budget);
+  CHECK(success.summary.outcome == RunOutcome::success);
+  CHECK(budget.asks == 0);
+  Run fatal = run_with_budget(base_policy(5), {exit_with(127)}, budget);
+  CHECK(fatal.summary.outcome == RunOutcome::fatal);
+  CHECK(budget.asks == 0);
+  Run single = run_with_budget(base_policy(1), {exit_with(1)}, budget);
+  CHECK(single.summary.outcome == RunOutcome::exhausted);
+  CHECK(budget.asks == 0);
+  CHECK(budget.starts == 3);  // but every run's start counts
+}
+
+TEST_CASE("a store that fails is said once and the run goes on as without a budget") {
+  FakeBudget budget;
+  budget.allowed = 0;  // it would refuse every retry, were it asked
+  budget.fail_at = 1;  // it fails at the run's start
+  Run r = run_with_budget(base_policy(3), {exit_with(1), exit_with(1), exit_with(0)}, budget);
+  CHECK(r.summary.outcome == RunOutcome::success);
+  CHECK(r.attempts.size() == 3);
+  CHECK(r.log.store_problems == std::vector<std::string>{"cannot lock it; going on without the retry budget"});
 }
