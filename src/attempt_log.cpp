@@ -26,6 +26,12 @@ void LogWriter::write(std::string_view text) {
 }
 
 void LogWriter::write_raw(std::string_view text) {
+  std::string broken;
+  if (break_line_) {
+    break_line_ = false;
+    broken.append("\n").append(text);
+    text = broken;
+  }
   if (held_) {
     held_->append(STDERR_FILENO, text, true);
     return;

@@ -58,12 +58,18 @@ class LogWriter {
   // --output-on-failure with the log on stderr: lines are appended to held
   // (as stderr's) rather than written.
   void hold_in(HeldOutput* held) { held_ = held; }
+  // The CI logs: another writer on the same stream (an attempt, a hook) may
+  // have left a line open, so the next write, text or raw, first ends it
+  // with "\n". Ignored in a --log-file (a name was given): no one else
+  // writes there.
+  void break_line() { break_line_ = name_.empty(); }
 
  private:
   int fd_;
   std::string name_;
   bool timestamps_;
   bool failed_ = false;
+  bool break_line_ = false;
   HeldOutput* held_ = nullptr;
 };
 

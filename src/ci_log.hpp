@@ -16,6 +16,23 @@
 // A group opens before the attempt's process starts, and closes once its
 // output has been written (the process layer writes captured output before
 // the attempt ends), so the attempt's first and last bytes fall inside.
+//
+// Every marker, and every line of retryx's, starts a line: GitHub reads a
+// workflow command only at the start of a line, and GitLab's docs show its
+// markers there. An attempt's output (or a hook's) that does not end in a
+// newline would leave the line open ("no-newline::endgroup::"), and retryx
+// does not see that output when it is not captured (stdout and stderr
+// inherited), so it cannot know the last byte. The rule: once a process of
+// the command's or a hook's has run, the next thing retryx writes (the
+// attempt's line, the closing marker, the next group) starts with "\n",
+// once; after that retryx wrote the last line itself. The cost, when the
+// output did end in a newline: an empty line at the end of the group or
+// section, or (github) between the output and the attempt's line in its
+// group; with a hook, after the hook's output. A command that could not
+// start ran nothing: no "\n". Not in a --log-file (LogWriter::break_line):
+// the output is not there. Left open: the verbose "started (pid N)" line,
+// written just after the process starts, may follow the first bytes of
+// its output.
 // Group titles and section headers name the attempt, not the command: the
 // CI shows the command just above, and a command line may be long or hold
 // a token. The markers are never timestamped, in a --log-file either: a
@@ -61,10 +78,16 @@ class CiLog : public AttemptLog {
       : text_(std::move(out), verbosity, color, name), title_(ci_title(name)) {}
   void run_started(const Policy& p, const Command& c) override { text_.run_started(p, c); }
   void splay(Duration d) override { text_.splay(d); }
+  // The process runs from here: its output may leave a line open.
   void attempt_started(std::uint64_t a, std::optional<std::uint64_t> m, int pid) override {
     text_.attempt_started(a, m, pid);
+    text_.writer().break_line();
   }
-  void hook(std::string_view n, const AttemptResult& r) override { text_.hook(n, r); }
+  // The hook has run: its output may have left a line open.
+  void hook(std::string_view n, const AttemptResult& r) override {
+    text_.writer().break_line();
+    text_.hook(n, r);
+  }
   void circuit(std::string_view s, std::string_view m) override { text_.circuit(s, m); }
   void metrics(std::string_view p) override { text_.metrics(p); }
   void store(std::string_view l, std::string_view p) override { text_.store(l, p); }

@@ -49,18 +49,21 @@ expect_status 0 "github, success at attempt 3"
 expect_eq "$(normalized "$log")" "::group::retryx: attempt 1/5
 out 1
 err 1
+
 retryx: attempt 1/5 failed after T: exit code 1; retrying in T
 ::endgroup::
 ::warning title=retryx::attempt 1/5 failed after T: exit code 1; retrying in T
 ::group::retryx: attempt 2/5
 out 2
 err 2
+
 retryx: attempt 2/5 failed after T: exit code 1; retrying in T
 ::endgroup::
 ::warning title=retryx::attempt 2/5 failed after T: exit code 1; retrying in T
 ::group::retryx: attempt 3/5
 out 3
 err 3
+
 ::endgroup::
 retryx: succeeded on attempt 3/5 after T" "github: groups around each attempt, a warning per retry, no error"
 expect_checked github "$log" "groups 3
@@ -70,8 +73,9 @@ warning \"retryx\" \"attempt 2/5 failed after $(grep -o 'after [^:]*' "$log" | s
 
 job --log-format github -a 2 -d 0 -- sh -c "$flaky"
 expect_status 1 "github, giving up"
-expect_eq "$(normalized "$log" | tail -n 6)" "out 2
+expect_eq "$(normalized "$log" | tail -n 7)" "out 2
 err 2
+
 retryx: attempt 2/2 failed after T: exit code 1; no attempts left
 ::endgroup::
 retryx: giving up after 2 attempts in T: attempt limit 2 reached; exit status 1
@@ -91,7 +95,8 @@ expect_eq "$(python3 "$check" github "$log" | sed -n '1p;/^problem/p')" "groups 
 job --log-format github -- echo hello
 expect_eq "$(cat "$log")" "::group::retryx: attempt 1/5
 hello
-::endgroup::" "github, success at once: one group, no line, no annotation"
+
+::endgroup::" "github, success at once: one group, no line, no annotation (an empty line: output may not end one)"
 
 # Interrupted: the command has retryx told to stop (SIGTERM, forwarded).
 # shellcheck disable=SC2016
@@ -116,6 +121,69 @@ expect_eq "$(grep -c '' "$log")" 2 "github, circuit open: two lines"
 expect_eq "$(sed -n 1p "$log" | cut -c1-22)" "retryx: circuit open: " "github, circuit open: the text line"
 expect_eq "$(sed -n 2p "$log")" "::error title=retryx::$(sed -n 1p "$log" | cut -c9-)" \
   "github, circuit open: then one error, the same words"
+
+# --- output with no final newline ------------------------------------------------------
+
+# The command's last bytes on stderr, then on stdout, end no line (and an
+# --on-retry hook's neither): every marker and every line of retryx's still
+# starts a line, and the groups and sections still pair up.
+# shellcheck disable=SC2016
+unterminated() {
+  printf '[ "$RETRYX_ATTEMPT" -ge 3 ] && x=0 || x=1; printf "%s $RETRYX_ATTEMPT" >&%s; exit $x' "$1" "$2"
+}
+for stream in 2 1; do
+  name=$([ "$stream" = 2 ] && echo err || echo out)
+  job --log-format github -a 3 -d 0 --on-retry 'printf hook' -- sh -c "$(unterminated "$name" "$stream")"
+  expect_status 0 "github, $name with no final newline"
+  expect_eq "$(normalized "$log")" "::group::retryx: attempt 1/3
+$name 1
+retryx: attempt 1/3 failed after T: exit code 1; retrying in T
+::endgroup::
+::warning title=retryx::attempt 1/3 failed after T: exit code 1; retrying in T
+hook
+::group::retryx: attempt 2/3
+$name 2
+retryx: attempt 2/3 failed after T: exit code 1; retrying in T
+::endgroup::
+::warning title=retryx::attempt 2/3 failed after T: exit code 1; retrying in T
+hook
+::group::retryx: attempt 3/3
+$name 3
+::endgroup::
+retryx: succeeded on attempt 3/3 after T" "github, $name with no final newline: markers and lines at a line's start"
+  expect_eq "$(python3 "$check" github "$log" | sed -nE '1p;/^problem/p;s/^(warning) .*/\1/p')" "groups 3
+warning
+warning" "github, $name with no final newline: as the runner reads it"
+
+  job --log-format gitlab -a 3 -d 0 --on-retry 'printf hook' -- sh -c "$(unterminated "$name" "$stream")"
+  expect_status 0 "gitlab, $name with no final newline"
+  expect_eq "$(normalized "$log")" "<start 1>[collapsed=true]|retryx: attempt 1/3
+$name 1
+<end 1>|
+retryx: attempt 1/3 failed after T: exit code 1; retrying in T
+hook
+<start 2>[collapsed=true]|retryx: attempt 2/3
+$name 2
+<end 2>|
+retryx: attempt 2/3 failed after T: exit code 1; retrying in T
+hook
+<start 3>[collapsed=true]|retryx: attempt 3/3
+$name 3
+<end 3>|
+retryx: succeeded on attempt 3/3 after T" "gitlab, $name with no final newline: markers and lines at a line's start"
+  expect_eq "$(python3 "$check" gitlab "$log" | sed -n '1p;/^problem/p')" "sections 3" \
+    "gitlab, $name with no final newline: pairs that match"
+
+  # Giving up, the output read through pipes (an output condition).
+  for format in github gitlab; do
+    job --log-format "$format" -a 2 -d 0 --fail-if-output 'no such line' -- \
+      sh -c "$(unterminated "$name" "$stream")"
+    expect_status 1 "$format, $name with no final newline, captured, giving up"
+    expect_eq "$(python3 "$check" "$format" "$log" | sed -n '/^problem/p')" "" \
+      "$format, $name with no final newline, captured, giving up: well formed"
+    expect_eq "$(normalized "$log" | grep -c "^$name 2\$")" 1 "$format, $name with no final newline: its own line"
+  done
+done
 
 # --- the command line with '%', ':', ',' and a newline -----------------------------------
 
@@ -149,16 +217,19 @@ cp "$log" "$WORK/first.log"
 expect_eq "$(normalized "$log")" "<start 1>[collapsed=true]|retryx: attempt 1/5
 out 1
 err 1
+
 <end 1>|
 retryx: attempt 1/5 failed after T: exit code 1; retrying in T
 <start 2>[collapsed=true]|retryx: attempt 2/5
 out 2
 err 2
+
 <end 2>|
 retryx: attempt 2/5 failed after T: exit code 1; retrying in T
 <start 3>[collapsed=true]|retryx: attempt 3/5
 out 3
 err 3
+
 <end 3>|
 retryx: succeeded on attempt 3/5 after T" "gitlab: a section per attempt, its line after it"
 
@@ -217,6 +288,7 @@ done
 # RETRYX_LOG_FORMAT
 RETRYX_LOG_FORMAT=github "$RETRYX" -a 1 -- true >"$WORK/env.log" 2>&1 </dev/null
 expect_eq "$(cat "$WORK/env.log")" "::group::retryx: attempt 1/1
+
 ::endgroup::" "RETRYX_LOG_FORMAT=github"
 
 finish

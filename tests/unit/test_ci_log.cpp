@@ -87,11 +87,11 @@ TEST_CASE("github: each attempt in a group, a warning for the retry, no error on
   });
   CHECK(text ==
         "::group::retryx: attempt 1/3\n"
-        "retryx: attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
+        "\nretryx: attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
         "::endgroup::\n"
         "::warning title=retryx::attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
         "::group::retryx: attempt 2/3\n"
-        "::endgroup::\n"
+        "\n::endgroup::\n"
         "retryx: succeeded on attempt 2/3 after 4s\n");
 }
 
@@ -106,7 +106,7 @@ TEST_CASE("github: giving up is one error after the last line, --name in titles,
   CHECK(text ==
         "::group::retryx[nightly.db-backup]: attempt 3/3\n"
         "retryx[nightly.db-backup]: attempt 3/3 started (pid 103)\n"
-        "retryx[nightly.db-backup]: attempt 3/3 failed after 1.5s: exit code 4; no attempts left\n"
+        "\nretryx[nightly.db-backup]: attempt 3/3 failed after 1.5s: exit code 4; no attempts left\n"
         "::endgroup::\n"
         "retryx[nightly.db-backup]: giving up after 3 attempts in 4s: attempt limit 3 reached; exit status 4\n"
         "::error title=retryx[nightly.db-backup]::giving up after 3 attempts in 4s: attempt limit 3 reached; "
@@ -166,10 +166,10 @@ TEST_CASE("gitlab: each attempt in a collapsed section named with the run id, it
   const std::string id = "retryx-0b6c1f9e-3d5a-4c62-9a1e-5f0e2c7d8b4a-attempt-";
   CHECK(text ==
         "\x1b[0Ksection_start:1764733001:" + id + "1[collapsed=true]\r\x1b[0Kretryx: attempt 1/3\n"
-        "\x1b[0Ksection_end:1764733002:" + id + "1\r\x1b[0K\n"
+        "\n\x1b[0Ksection_end:1764733002:" + id + "1\r\x1b[0K\n"
         "retryx: attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
         "\x1b[0Ksection_start:1764733003:" + id + "2[collapsed=true]\r\x1b[0Kretryx: attempt 2/3\n"
-        "\x1b[0Ksection_end:1764733004:" + id + "2\r\x1b[0K\n"
+        "\n\x1b[0Ksection_end:1764733004:" + id + "2\r\x1b[0K\n"
         "retryx: succeeded on attempt 2/3 after 4s\n");
 }
 
@@ -186,16 +186,18 @@ TEST_CASE("gitlab: --name in the header, a section still open ends before the ru
         "retryx[deploy]: interrupted after 1 attempt in 4s: retryx received SIGTERM; exiting by the same signal\n");
 }
 
-TEST_CASE("github and gitlab in a --log-file: text lines timestamped, markers as they are") {
+TEST_CASE("github and gitlab in a --log-file: text lines timestamped, markers as they are, no empty line") {
   const std::string github = written([](int fd) {
     GithubLog log(LogWriter(fd, "retryx.log", true), Verbosity::normal, false, std::nullopt);
     log.attempt_starting(1, 3);
+    log.attempt_started(1, 3, 101);
     log.attempt_ended(record(1, AttemptOutcome::retry, Exited{1}, 1s));
   });
   const std::string gitlab = written([](int fd) {
     GitlabLog log(LogWriter(fd, "retryx.log", true), Verbosity::normal, false, std::nullopt, "id",
                   [] { return std::chrono::system_clock::time_point(7s); });
     log.attempt_starting(1, 3);
+    log.attempt_started(1, 3, 101);
     log.attempt_ended(record(1, AttemptOutcome::retry, Exited{1}, 1s));
   });
   // "2026-12-03T03:45:12.345Z retryx: ..."
@@ -207,4 +209,78 @@ TEST_CASE("github and gitlab in a --log-file: text lines timestamped, markers as
   CHECK(std::regex_replace(gitlab, time, "\nTIME ") ==
         "\x1b[0Ksection_start:7:retryx-id-attempt-1[collapsed=true]\r\x1b[0Kretryx: attempt 1/3\n"
         "\x1b[0Ksection_end:7:retryx-id-attempt-1\r\x1b[0K\nTIME " + failed);
+}
+
+namespace {
+
+// A run whose attempts' and hook's output does not end in a newline: the
+// bytes written to the log's descriptor in between, as a shared stderr.
+template <class Log>
+void unterminated_run(Log& log, int fd) {
+  const auto output = [fd](std::string_view text) {
+    REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  };
+  log.attempt_starting(1, 3);
+  log.attempt_started(1, 3, 101);
+  output("no-newline");
+  log.attempt_ended(record(1, AttemptOutcome::retry, Exited{1}, 2s));
+  output("hook");  // --on-retry
+  log.hook("on-retry", AttemptResult{Exited{0}, 1s});
+  log.attempt_starting(2, 3);
+  log.attempt_started(2, 3, 102);
+  output("line\nno-newline");
+  log.attempt_ended(record(2, AttemptOutcome::success, Exited{0}));
+  log.run_ended(summary(RunOutcome::success, 2, 0));
+}
+
+}  // namespace
+
+TEST_CASE("github: output with no final newline, every marker and line still starts a line") {
+  const std::string text = written([](int fd) {
+    GithubLog log(LogWriter(fd), Verbosity::normal, false, std::nullopt);
+    unterminated_run(log, fd);
+  });
+  CHECK(text ==
+        "::group::retryx: attempt 1/3\n"
+        "no-newline\nretryx: attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
+        "::endgroup::\n"
+        "::warning title=retryx::attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
+        "hook\n::group::retryx: attempt 2/3\n"
+        "line\nno-newline\n::endgroup::\n"
+        "retryx: succeeded on attempt 2/3 after 4s\n");
+}
+
+TEST_CASE("gitlab: output with no final newline, every marker and line still starts a line") {
+  const std::string text = written([](int fd) {
+    GitlabLog log(LogWriter(fd), Verbosity::normal, false, std::nullopt, "id",
+                  [] { return std::chrono::system_clock::time_point(7s); });
+    unterminated_run(log, fd);
+  });
+  CHECK(text ==
+        "\x1b[0Ksection_start:7:retryx-id-attempt-1[collapsed=true]\r\x1b[0Kretryx: attempt 1/3\n"
+        "no-newline\n\x1b[0Ksection_end:7:retryx-id-attempt-1\r\x1b[0K\n"
+        "retryx: attempt 1/3 failed after 1.5s: exit code 1; retrying in 2s\n"
+        "hook\n\x1b[0Ksection_start:7:retryx-id-attempt-2[collapsed=true]\r\x1b[0Kretryx: attempt 2/3\n"
+        "line\nno-newline\n\x1b[0Ksection_end:7:retryx-id-attempt-2\r\x1b[0K\n"
+        "retryx: succeeded on attempt 2/3 after 4s\n");
+}
+
+TEST_CASE("github and gitlab: a group left open after its process started ends its line first") {
+  CHECK(written([](int fd) {
+          GithubLog log(LogWriter(fd), Verbosity::normal, false, std::nullopt);
+          log.attempt_starting(1, std::nullopt);
+          log.attempt_started(1, std::nullopt, 101);
+          REQUIRE(::write(fd, "partial", 7) == 7);
+        }) == "::group::retryx: attempt 1\npartial\n::endgroup::\n");
+  CHECK(written([](int fd) {
+          GitlabLog log(LogWriter(fd), Verbosity::normal, false, std::nullopt, "id",
+                        [] { return std::chrono::system_clock::time_point(7s); });
+          log.attempt_starting(1, std::nullopt);
+          log.attempt_started(1, std::nullopt, 101);
+          REQUIRE(::write(fd, "partial", 7) == 7);
+          log.run_ended(summary(RunOutcome::interrupted, 1, 143, "retryx received SIGTERM"));
+        }) ==
+        "\x1b[0Ksection_start:7:retryx-id-attempt-1[collapsed=true]\r\x1b[0Kretryx: attempt 1\n"
+        "partial\n\x1b[0Ksection_end:7:retryx-id-attempt-1\r\x1b[0K\n"
+        "retryx: interrupted after 1 attempt in 4s: retryx received SIGTERM; exiting by the same signal\n");
 }

@@ -6,7 +6,11 @@ checks retryx's markers in it (tests/e2e/log_format_ci.sh).
     ci_log_check.py gitlab LOG [FROM UNTIL]
 
 Lines "out N" and "err N" are attempt N's own output: each must be inside
-attempt N's group or section. Prints one problem per line (none: the log is
+attempt N's group or section, and nothing may follow it on its line (the
+command may write it with no final newline: retryx's next line or marker
+still starts a line of its own). Neither a group marker nor a line of
+retryx's may start anywhere but at the start of a line (a --log-file's
+text lines after their time). Prints one problem per line (none: the log is
 well formed), then a summary the scenario compares:
 
   github: "groups N", then each annotation as "warning TITLE MESSAGE" or
@@ -30,6 +34,10 @@ import re
 import sys
 
 OUTPUT = re.compile(r"^(out|err) (\d+)$")
+GLUED = re.compile(r"^(out|err) \d+(.+)$")
+GROUP_MARKER = re.compile(r"::(end)?group::")
+TEXT_LINE = re.compile(r"retryx(\[[A-Za-z0-9._-]+\])?: ")
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")  # a --log-file's text lines
 TITLE = re.compile(r"^retryx(\[[A-Za-z0-9._-]+\])?: attempt (\d+)(/\d+)?$")
 GITLAB = re.compile(
     r"^\x1b\[0Ksection_(start|end):(\d+):([a-zA-Z0-9_.-]+)"
@@ -69,6 +77,19 @@ def workflow_command(line):
     return name, properties, data(line[end + 2:])
 
 
+def check_line_starts(number, line, problems):
+    """Output with no final newline must not have anything glued after it,
+    and a line of retryx's must start its line, after the time in a
+    --log-file (markers are checked apart)."""
+    glued = GLUED.match(line)
+    if glued:
+        problems.append(f"line {number}: {glued.group(2)!r} glued to the end of the output {line!r}")
+    text = TEXT_LINE.search(line)
+    stamp = STAMP.match(line)
+    if text and text.start() > (stamp.end() if stamp else 0):
+        problems.append(f"line {number}: retryx's line does not start a line: {line!r}")
+
+
 def check_github(lines, problems):
     group = None  # the open group's attempt number
     groups = 0
@@ -79,6 +100,9 @@ def check_github(lines, problems):
         if output and group != int(output.group(2)):
             problems.append(f"line {number}: {line!r} outside attempt {output.group(2)}'s group")
         if command is None:
+            check_line_starts(number, line, problems)
+            if GROUP_MARKER.search(line):
+                problems.append(f"line {number}: a group marker not at the start of a line: {line!r}")
             continue
         name, properties, message = command
         if name == "group":
@@ -115,6 +139,7 @@ def check_gitlab(lines, problems, since, until):
         if output and open_attempt != int(output.group(2)):
             problems.append(f"line {number}: {line!r} outside attempt {output.group(2)}'s section")
         if "section_" not in line:
+            check_line_starts(number, line, problems)
             continue
         marker = GITLAB.match(line)
         if not marker:
