@@ -4,6 +4,8 @@
 // port of 127.0.0.1 (TCP or TLS), and stopped by its pid (SIGKILL, reaped).
 // Ready means its own READY=1 on a NOTIFY_SOCKET (--supervised systemd:
 // sent once its listeners are open), waited for at most 10 s, or its exit.
+// The server dies with the test process (PR_SET_PDEATHSIG), even when a
+// test ends it by a signal, and holds none of its output pipes.
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -12,7 +14,8 @@
 #include <filesystem>
 #include <netinet/in.h>
 #include <poll.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -110,8 +113,19 @@ class RedisServer {
     for (auto& e : env_text) envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    pid_t child = -1;
-    REQUIRE(::posix_spawnp(&child, "redis-server", nullptr, nullptr, argv.data(), envp.data()) == 0);
+    const pid_t parent = ::getpid();
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {  // only async-signal-safe calls until exec
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      const int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execvpe("redis-server", argv.data(), envp.data());
+      ::_exit(127);
+    }
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
     REQUIRE(pidfd >= 0);
     bool ready = false, exited = false;
