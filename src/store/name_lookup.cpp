@@ -23,8 +23,7 @@ struct Lookup {
 LookupResult resolve_now(const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
+  hints.ai_socktype = SOCK_STREAM;  // no AI_ADDRCONFIG: it drops every address on a host with loopback only
   addrinfo* found = nullptr;
   LookupResult result;
   const int status = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
