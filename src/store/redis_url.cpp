@@ -171,6 +171,9 @@ std::variant<RedisLocation, std::string> parse_redis_url(std::string_view url,
                                                          const std::optional<std::string>& env_password) {
   RedisLocation location;
   Parsed parsed;
+  // Raw control characters (NUL included) are no part of a URL: percent-encode them.
+  for (const char c : url)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::string("a control character in the URL");
   if (starts_with_nocase(url, "redis://")) {
     parsed = parse_network(url.substr(8), location);
   } else if (starts_with_nocase(url, "rediss://")) {
@@ -189,8 +192,11 @@ std::variant<RedisLocation, std::string> parse_redis_url(std::string_view url,
 }
 
 std::string describe_location(const RedisLocation& location) {
+  // USER:@ for a user without a password, as the URL would be written.
   const std::string credentials =
-      location.password ? fmt::format("{}:***@", percent_encode(location.user.value_or(""))) : "";
+      location.password || location.user
+          ? fmt::format("{}:{}@", percent_encode(location.user.value_or("")), location.password ? "***" : "")
+          : "";
   switch (location.transport) {
     case RedisLocation::Transport::unix_socket: {
       std::string text = "unix://" + percent_encode(location.socket_path);

@@ -66,6 +66,8 @@ TEST_CASE("store URLs: user and password percent-encoded") {
   CHECK(bad("redis://:%4@h").find("password") != std::string::npos);
   CHECK(bad("redis://%zz:pw@h").find("user") != std::string::npos);
   bad("redis://:a%00b@h");  // NUL
+  bad(std::string_view("redis://a\0b:x@h", 15));  // raw control characters: fuzz_redis_url
+  bad("redis://:a\tb@h");
 }
 
 TEST_CASE("store URLs: the password from the URL wins over REDISCLI_AUTH") {
@@ -106,6 +108,7 @@ TEST_CASE("store URLs: a location for logs shows the password as ***") {
   CHECK(describe_location(good("redis://h", "fromenv")) == "redis://:***@h:6379");
   CHECK(describe_location(good("redis://h")) == "redis://h:6379");
   CHECK(describe_location(good("redis://a%3Ab:x@h")) == "redis://a%3Ab:***@h:6379");
+  CHECK(describe_location(good("redis://alice:@h")) == "redis://alice:@h:6379");
 }
 
 TEST_CASE("store URLs: which locations are Redis URLs") {
