@@ -7,15 +7,42 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/kcmp.h>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace retryx::process {
 
 namespace asio = boost::asio;
 
+// kcmp(KCMP_FILE) says whether two descriptors are the same open file
+// description (one open(), then dup'ed: `>>f 2>&1`, cron's one pipe, a
+// terminal opened once). Where it is refused (ENOSYS without CONFIG_KCMP;
+// EPERM under a container's seccomp profile), two descriptors of the same
+// device and inode are taken as the same when writing through one or the
+// other cannot differ from writing through one: a pipe or a socket (bytes
+// reach it in the order they were written, whichever descriptor wrote
+// them; cron's pipe is the case that matters) or a regular file both open
+// with O_APPEND (every write goes to the end). Anything else is left as
+// two: `>f 2>f` writes each descriptor at its own offset, and a terminal
+// or device is not worth a guess.
+bool same_open_file(int a, int b) {
+  const long same = ::syscall(SYS_kcmp, ::getpid(), ::getpid(), KCMP_FILE, a, b);
+  if (same >= 0) return same == 0;
+  if (errno == EBADF) return false;
+  struct stat sa {}, sb {};
+  if (::fstat(a, &sa) != 0 || ::fstat(b, &sb) != 0) return false;
+  if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino) return false;
+  if (S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode)) return true;
+  const int fa = ::fcntl(a, F_GETFL), fb = ::fcntl(b, F_GETFL);
+  return S_ISREG(sa.st_mode) && fa >= 0 && fb >= 0 && (fa & O_APPEND) && (fb & O_APPEND);
+}
+
 // One captured stream of an attempt: the read end of its pipe, where its
-// bytes go, and the lines it has given so far.
+// bytes go, and the lines it has given so far. Merged (see open()), it is
+// both of the attempt's streams, cut into lines as one.
 struct OutputCapture::Stream {
   asio::posix::stream_descriptor pipe;
   int target;  // STDOUT_FILENO or STDERR_FILENO
@@ -57,7 +84,29 @@ std::pair<UniqueFd, UniqueFd> OutputCapture::open() {
     return write_end;
   };
   UniqueFd out = make(out_, STDOUT_FILENO, hold_stdout_);
-  UniqueFd err = both_streams_ ? make(err_, STDERR_FILENO, false) : UniqueFd();
+  // Two pipes drained separately lose the order between the attempt's
+  // stdout and stderr: a line written to stderr after 700 kB of stdout can
+  // be read before the end of it, and would land inside a stdout line of a
+  // file that gets both. When retryx's stdout and stderr are one open file
+  // (`>>f 2>&1`, cron's pipe), the attempt gets one pipe as both its stdout
+  // and its stderr, so that what it wrote keeps the exact order it was
+  // written in; its bytes are one stream, forwarded (or held, under
+  // --output-on-failure) as stdout's, which goes to that same file.
+  // Output conditions and --idle-timeout read their lines from that one
+  // stream. Not under --hold-stdout: there stdout is held and stderr is
+  // not, by design, so the two stay apart. Asked at every attempt: it is
+  // one system call.
+  UniqueFd err;
+  if (both_streams_ && !hold_stdout_ && same_open_file(STDOUT_FILENO, STDERR_FILENO)) {
+    err.reset(::fcntl(out.get(), F_DUPFD_CLOEXEC, 0));
+    if (!err) {
+      const int error = errno;
+      out_.reset();
+      throw std::runtime_error(fmt::format("cannot create a pipe: {}", std::strerror(error)));
+    }
+  } else if (both_streams_) {
+    err = make(err_, STDERR_FILENO, false);
+  }
   return {std::move(out), std::move(err)};
 }
 

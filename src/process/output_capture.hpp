@@ -24,6 +24,10 @@
 
 namespace retryx::process {
 
+// Whether descriptors a and b of retryx are the same open file (kcmp; where
+// that is refused, the same pipe or socket, or one file both O_APPEND).
+bool same_open_file(int a, int b);
+
 class OutputCapture {
  public:
   // `interrupted` says whether retryx has been told to stop: the writer
@@ -39,7 +43,9 @@ class OutputCapture {
   OutputCapture& operator=(const OutputCapture&) = delete;
 
   // Pipes for one attempt: the write ends for the child's stdout and stderr
-  // (stderr empty under --hold-stdout alone). Throws std::runtime_error
+  // (stderr empty under --hold-stdout alone; two descriptors of one pipe's
+  // write end when retryx's stdout and stderr are one open file, see the
+  // .cpp). Throws std::runtime_error
   // when a pipe cannot be made; nothing is left open then.
   std::pair<UniqueFd, UniqueFd> open();
   void start_reading();

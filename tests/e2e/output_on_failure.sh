@@ -121,6 +121,92 @@ expect_contains "$err" "retryx: error: write error on stdout: No space left on d
 expect_eq "$(count_lines "$err" '^e$')" 2 ">/dev/full: stderr's parts still written"
 expect_contains "$err" "giving up" ">/dev/full: and the log"
 
+# --- One file for both streams (>>f 2>&1, cron's one pipe): the exact order ---------
+# Each attempt writes 700 kB of 'a' and a newline to stdout, then "e2" to
+# stderr. Through two pipes drained apart, "e2" could be read before the
+# end of the a's, and be written out inside that line; when retryx's stdout
+# and stderr are one open file the attempt gets one pipe for both, so the
+# file gets exactly what the command wrote, in that order.
+# shellcheck disable=SC2016
+big='head -c 700000 /dev/zero | tr "\0" a; echo; echo e2 >&2; exit 1'
+# Each line of a's as its length; the times of the log as T.
+shape() {
+  awk '{ if ($0 ~ /^a+$/) print "a x " length($0); else print }' "$1" |
+    sed 's/after [0-9.]*m\?s/after T/; s/in [0-9.]*m\?s/in T/'
+}
+merged_expected="a x 700000
+e2
+retryx: attempt 1/3 failed after T: exit code 1; retrying in T
+hook-out
+hook-err
+a x 700000
+e2
+retryx: attempt 2/3 failed after T: exit code 1; retrying in T
+hook-out
+hook-err
+a x 700000
+e2
+retryx: attempt 3/3 failed after T: exit code 1; no attempts left
+retryx: giving up after 3 attempts in T: attempt limit 3 reached; exit status 1"
+hook='echo hook-out; echo hook-err >&2'
+printf 'before\n' >"$WORK/both"
+"$RETRYX" --output-on-failure -a 3 -d 0 --on-retry "$hook" -- sh -c "$big" >>"$WORK/both" 2>&1 </dev/null
+status=$? out="" err=""
+expect_status 1 ">>f 2>&1: the run's status"
+expect_eq "$(shape "$WORK/both")" "before
+$merged_expected" ">>f 2>&1: every attempt's stdout line whole, its stderr line after it, then the log"
+
+# The same through one pipe (cron's case).
+"$RETRYX" --output-on-failure -a 3 -d 0 --on-retry "$hook" -- sh -c "$big" 2>&1 </dev/null | cat >"$WORK/both"
+status=${PIPESTATUS[0]}
+expect_status 1 "one pipe for both: the run's status"
+expect_eq "$(shape "$WORK/both")" "$merged_expected" "one pipe for both: the exact order"
+
+# Two different files: each keeps its own order, as before.
+"$RETRYX" --output-on-failure -a 3 -d 0 --on-retry "$hook" -- sh -c "$big" >"$WORK/out" 2>"$WORK/err" </dev/null
+status=$?
+expect_status 1 "two files: the run's status"
+expect_eq "$(shape "$WORK/out")" "a x 700000
+hook-out
+a x 700000
+hook-out
+a x 700000" "two files: stdout's file has the a's and the hooks' stdout"
+expect_eq "$(shape "$WORK/err")" "e2
+retryx: attempt 1/3 failed after T: exit code 1; retrying in T
+hook-err
+e2
+retryx: attempt 2/3 failed after T: exit code 1; retrying in T
+hook-err
+e2
+retryx: attempt 3/3 failed after T: exit code 1; no attempts left
+retryx: giving up after 3 attempts in T: attempt limit 3 reached; exit status 1" \
+  "two files: stderr's file has e2 and the log, in order"
+
+# Forwarded live (an output condition, --idle-timeout): the same one pipe,
+# and the condition still reads its lines from it.
+for extra in "--retry-if-output ^e2$" "--idle-timeout 30"; do
+  # shellcheck disable=SC2086
+  "$RETRYX" $extra -a 2 -d 0 -- sh -c "$big" >"$WORK/both" 2>&1 </dev/null
+  status=$?
+  expect_status 1 ">f 2>&1, $extra: the run's status"
+  expect_eq "$(shape "$WORK/both" | sed 's/ (a line matched --retry-if-output)//')" "a x 700000
+e2
+retryx: attempt 1/2 failed after T: exit code 1; retrying in T
+a x 700000
+e2
+retryx: attempt 2/2 failed after T: exit code 1; no attempts left
+retryx: giving up after 2 attempts in T: attempt limit 2 reached; exit status 1" ">f 2>&1, $extra: the exact order, live"
+done
+# The line matched is the merged stream's: without "e2" alone on its line
+# the failure is not retried.
+"$RETRYX" --retry-if-output '^e2$' -a 2 -d 0 -- sh -c 'printf x; echo e2 >&2; exit 1' >"$WORK/both" 2>&1 </dev/null
+status=$?
+expect_status 1 ">f 2>&1, a line of both streams: the status"
+expect_eq "$(shape "$WORK/both")" "xe2
+retryx: attempt 1/2 failed after T: exit code 1; not retrying: no line matched --retry-if-output
+retryx: giving up after 1 attempt in T: no line matched --retry-if-output; exit status 1" \
+  ">f 2>&1: lines are the file's lines"
+
 # A reader that goes away (| head -1): the rest of stdout is dropped, the
 # log still written, the status the run's own.
 "$RETRYX" --output-on-failure -a 2 -d 0 -- sh -c 'seq 1 200000; exit 3' 2>"$WORK/err" </dev/null | head -n 1 >"$WORK/out"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <utility>
 
+#include "process/output_capture.hpp"
 #include "process_layer.hpp"
 
 using namespace retryx;
@@ -246,10 +247,15 @@ namespace {
 // process layer wrote there, read back.
 class CapturedStdio {
  public:
-  CapturedStdio() : dir_(temp_dir()) {
+  // one_file: stdout's file is stderr too (`>file 2>&1`).
+  explicit CapturedStdio(bool one_file = false) : dir_(temp_dir()) {
     ::fflush(nullptr);
     for (int fd : {1, 2}) {
       saved_[fd] = ::dup(fd);
+      if (one_file && fd == 2) {
+        ::dup2(1, 2);
+        continue;
+      }
       const int file = ::open(path(fd).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(file, fd);
       ::close(file);
@@ -335,4 +341,51 @@ TEST_CASE("--output-on-failure: output spilled to the temporary file is written 
   CHECK(stdio.text(1).size() == expected_out.size());
   CHECK(stdio.text(1) == expected_out);
   CHECK(stdio.text(2) == expected_err);
+}
+
+TEST_CASE("same_open_file: a descriptor and its dup are one open file, two opens of a file are not") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/f";
+  const int a = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int b = ::fcntl(a, F_DUPFD_CLOEXEC, 0);
+  const int c = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  REQUIRE((a >= 0 && b >= 0 && c >= 0));
+  CHECK(process::same_open_file(a, b));
+  CHECK_FALSE(process::same_open_file(a, c));
+  CHECK_FALSE(process::same_open_file(a, 1000));  // not open
+  for (int fd : {a, b, c}) ::close(fd);
+}
+
+// The attempt writes 700 kB of 'a' and a newline, then "e2" to stderr: one
+// file for retryx's stdout and stderr gets exactly that, in that order (two
+// pipes read apart could put "e2" inside the line of a's).
+TEST_CASE("one file for stdout and stderr: the attempt's output in the exact order it was written") {
+  const Command command{"sh", "-c", "head -c 700000 /dev/zero | tr '\\0' a; echo; echo e2 >&2; exit 1"};
+  const std::string expected = std::string(700000, 'a') + "\ne2\n";
+  SUBCASE("--output-on-failure") {
+    ProcessPolicy policy;
+    policy.output_on_failure = true;
+    HeldOutput held(HeldOutput::fallback_bound);
+    ProcessLayer layer{policy, OutputPatterns{}, &held};
+    CapturedStdio stdio(true);
+    run(layer, command);
+    held.append(2, "log 1\n", true);
+    run(layer, command);
+    layer.write_out_held();
+    stdio.restore();
+    CHECK(stdio.text(1) == expected + "log 1\n" + expected);
+  }
+  SUBCASE("an output condition, forwarded live: its lines are read from the one stream") {
+    ProcessPolicy policy;
+    OutputPatterns patterns;
+    patterns.retry_if = "^e2$";
+    patterns.until = "ae2";  // would match only a line of both streams spliced
+    ProcessLayer layer{policy, patterns, nullptr};
+    CapturedStdio stdio(true);
+    const AttemptResult r = run(layer, command);
+    stdio.restore();
+    CHECK(stdio.text(1) == expected);
+    CHECK(r.output.retry_if);
+    CHECK_FALSE(r.output.until);
+  }
 }
