@@ -218,8 +218,12 @@ expect_not_contains "$err" "error" "| head -1: a reader that went away is no err
 
 # retryx's own failure during the run (no descriptor left for the attempt's
 # pipes: 125, said by main): what was held is written out first. The limit
-# that lets retryx start but not make the pipes is found by trying.
-if ! under_valgrind; then
+# that lets retryx start but not make the pipes is found by trying. Not in
+# the sanitizer build: at such limits UBSan's vptr check reports Boost.Asio's
+# own services first (see fd_exhaustion.sh), and not under valgrind.
+if under_valgrind || [ "${E2E_SANITIZED:-0}" = 1 ]; then
+  echo "SKIP: own failure mid-run (ulimit -n) under valgrind or the sanitizers"
+else
   found=
   for n in 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     # shellcheck disable=SC2030,SC2031
