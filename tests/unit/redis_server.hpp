@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <string>
+#include <utility>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -30,8 +31,9 @@ extern char** environ;
 
 namespace retryx::testing {
 
-// A port of 127.0.0.1 that was free a moment ago (the kernel's choice).
-inline std::uint16_t free_port() {
+// A TCP socket bound to a port of 127.0.0.1 of the kernel's choice, not
+// listening: its descriptor (the caller closes it) and the port.
+inline std::pair<int, std::uint16_t> bound_loopback_socket() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
   sockaddr_in address{};
@@ -40,8 +42,14 @@ inline std::uint16_t free_port() {
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
   socklen_t length = sizeof address;
   REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  return {fd, ntohs(address.sin_port)};
+}
+
+// A port of 127.0.0.1 that was free a moment ago (the kernel's choice).
+inline std::uint16_t free_port() {
+  const auto [fd, port] = bound_loopback_socket();
   ::close(fd);
-  return ntohs(address.sin_port);
+  return port;
 }
 
 class RedisServer {

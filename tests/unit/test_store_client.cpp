@@ -160,15 +160,8 @@ TEST_CASE("store client: SELECT the URL's database") {
 
 TEST_CASE("store client: the server down is a connect error and not a wait") {
   // A port held by a socket that never listens: the kernel refuses at once.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  const auto refused = failed(RedisClient(settings_for("redis://127.0.0.1:" + std::to_string(ntohs(address.sin_port))))
-                                  .call({"PING"}));
+  const auto [fd, port] = retryx::testing::bound_loopback_socket();
+  const auto refused = failed(RedisClient(settings_for("redis://127.0.0.1:" + std::to_string(port))).call({"PING"}));
   ::close(fd);
   CHECK(refused.kind == StoreError::Kind::connect);
   CHECK(refused.message.find("refused") != std::string::npos);
