@@ -16,6 +16,7 @@
 
 #include "atomic_file.hpp"
 #include "file_io.hpp"
+#include "timestamp.hpp"
 
 namespace retryx {
 
@@ -181,12 +182,8 @@ CircuitState read_state(const std::string& path, std::string& problem) {
       problem = join_problems(problem, fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(errno)));
     return {};
   }
-  std::string text;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0 && text.size() < 65536) text.append(buffer, static_cast<std::size_t>(n));
-  if (n < 0) {
+  std::string text;  // a state is a line: more than 64 KiB is not one
+  if (!read_all(fd.get(), text, 65536)) {
     problem = join_problems(problem, fmt::format("cannot read {}: {} (treated as closed)", path, std::strerror(errno)));
     return {};
   }
@@ -204,11 +201,6 @@ std::string write_state(const std::string& path, const CircuitState& state) {
 }
 
 }  // namespace
-
-std::int64_t unix_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string format_circuit(const CircuitState& s) {
   return fmt::format(

@@ -92,6 +92,5 @@ class Circuit {
   std::string lock_error_;  // the lock's problem before the run, reported then
 };
 
-std::int64_t unix_now_ms();
 
 }  // namespace retryx

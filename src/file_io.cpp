@@ -37,6 +37,17 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+bool read_all(int fd, std::string& text, std::size_t limit) {
+  char buffer[65536];
+  while (text.size() <= limit) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) text.append(buffer, static_cast<std::size_t>(n));
+    else if (n == 0) return true;
+    else if (errno != EINTR) return false;
+  }
+  return true;
+}
+
 std::string temp_file_dir() {
   const char* dir = std::getenv("TMPDIR");
   return dir && *dir ? dir : "/tmp";

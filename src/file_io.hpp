@@ -2,6 +2,7 @@
 // Descriptors and files, the few ways retryx uses them: an owned
 // descriptor, writing all of a buffer, an unlinked temporary file, and a
 // new file beside another one (for an atomic replace).
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,12 @@ class UniqueFd {
 // until there is room, never changing the descriptor's flags. Returns false
 // with errno set on any other error (EPIPE when the reader has gone).
 bool write_all(int fd, std::string_view data);
+
+// Reads fd to its end onto text, retrying after EINTR, or until text holds
+// more than `limit` bytes (then it stops: the caller tells a file too large
+// to be its own by text.size() > limit). Returns false with errno set on a
+// read error.
+bool read_all(int fd, std::string& text, std::size_t limit = SIZE_MAX);
 
 // An unlinked temporary file in temp_file_dir(), close-on-exec: its
 // descriptor, or -1 with errno set.

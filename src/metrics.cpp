@@ -327,17 +327,12 @@ std::string read_previous(const std::string& path, std::string& problem) {
     return "";
   }
   std::string text;
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > most_read) {
-      problem = fmt::format("{} is larger than {} MiB, not metrics retryx wrote", path, most_read >> 20);
-      return "";
-    }
-  }
-  if (n < 0) {
+  if (!read_all(fd.get(), text, most_read)) {
     problem = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+    return "";
+  }
+  if (text.size() > most_read) {
+    problem = fmt::format("{} is larger than {} MiB, not metrics retryx wrote", path, most_read >> 20);
     return "";
   }
   return text;

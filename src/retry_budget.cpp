@@ -15,6 +15,7 @@
 #include "file_io.hpp"
 #include "file_lock.hpp"
 #include "run_identity.hpp"
+#include "timestamp.hpp"
 
 namespace retryx {
 
@@ -30,11 +31,6 @@ void forget_outside(std::vector<std::int64_t>& times, std::int64_t now_ms, std::
 void forget_outside(BudgetLedger& ledger, const BudgetSettings& settings, std::int64_t now_ms) {
   forget_outside(ledger.runs, now_ms, settings.window_ms);
   forget_outside(ledger.retries, now_ms, settings.window_ms);
-}
-
-std::int64_t wall_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -127,12 +123,7 @@ BudgetAnswer FileBudget::step(bool is_retry) {
   // Read, decide, write; the lock is released when `lock` closes.
   std::string text;
   if (const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); fd) {
-    char buffer[8192];
-    for (ssize_t n; (n = ::read(fd.get(), buffer, sizeof buffer)) != 0;) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return give_up(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-      text.append(buffer, static_cast<std::size_t>(n));
-    }
+    if (!read_all(fd.get(), text)) return give_up(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   } else if (errno != ENOENT) {
     return give_up(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
   }
@@ -143,7 +134,7 @@ BudgetAnswer FileBudget::step(bool is_retry) {
     book.emplace();
   }
   BudgetLedger& ledger = (*book)[budget_job(settings_.name)];
-  const std::int64_t now = wall_now_ms();
+  const std::int64_t now = unix_now_ms();
   if (is_retry) answer.verdict = spend_retry(ledger, settings_, now);
   else record_run_start(ledger, settings_, now);
   if (const std::string error = replace_file(path, format_budget(*book), mode_for(path), false); !error.empty())

@@ -27,6 +27,7 @@
 #include "report.hpp"
 #include "retry_budget.hpp"
 #include "run_identity.hpp"
+#include "timestamp.hpp"
 #include "version.hpp"
 
 namespace retryx {

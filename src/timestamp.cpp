@@ -19,4 +19,9 @@ std::string rfc3339(std::chrono::system_clock::time_point when) {
 
 std::string rfc3339_now() { return rfc3339(std::chrono::system_clock::now()); }
 
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace retryx

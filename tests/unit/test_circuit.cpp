@@ -9,6 +9,7 @@
 
 #include "circuit.hpp"
 #include "temp_files.hpp"
+#include "timestamp.hpp"
 
 using namespace retryx;
 using retryx::testing::file_text;

@@ -175,3 +175,30 @@ TEST_CASE("UniqueFd closes what it owns, once") {
   adopted.reset(-1);
   CHECK_FALSE(is_open(kept));
 }
+
+TEST_CASE("read_all reads to the end, or stops past its limit, and says a read error") {
+  const std::string dir = retryx::testing::temp_dir();
+  const std::string path = dir + "/f";
+  const std::string content(200000, 'x');
+  {
+    const UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    REQUIRE(write_all(out.get(), content));
+  }
+  const UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::string text;
+  CHECK(read_all(in.get(), text));
+  CHECK(text == content);
+
+  const UniqueFd again(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::string limited;
+  CHECK(read_all(again.get(), limited, 1000));
+  CHECK(limited.size() > 1000);  // told apart from a file of at most 1000 bytes
+  CHECK(limited.size() < content.size());
+
+  const UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_CLOEXEC));
+  std::string none;
+  CHECK_FALSE(read_all(directory.get(), none));
+  CHECK(errno == EISDIR);
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
+}
