@@ -1,5 +1,6 @@
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -21,6 +22,17 @@ std::shared_ptr<UniqueFd> open_lock(const std::string& path) {
   auto fd = std::make_shared<UniqueFd>(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   REQUIRE(*fd);
   return fd;
+}
+
+// A queue of other runs taking their turns: `watched` is replaced every
+// `interval`, `times` times or until `stop`.
+void replace_repeatedly(const std::string& watched, std::chrono::milliseconds interval, int times,
+                        const std::atomic<bool>& stop) {
+  for (int i = 0; i < times && !stop; ++i) {
+    { std::ofstream(watched + ".new") << i; }
+    std::filesystem::rename(watched + ".new", watched);
+    std::this_thread::sleep_for(interval);
+  }
 }
 
 }  // namespace
@@ -61,11 +73,7 @@ TEST_CASE("while the watched file keeps changing, the wait goes on, it ends when
   // A queue of other runs: the file is replaced every few ms for far longer
   // than `stalled`, then the lock is let go.
   std::thread queue([&] {
-    for (int i = 0; i < 40 && !waiting_done; ++i) {
-      { std::ofstream(watched + ".new") << i; }
-      std::filesystem::rename(watched + ".new", watched);
-      std::this_thread::sleep_for(10ms);
-    }
+    replace_repeatedly(watched, 10ms, 40, waiting_done);
     holder->reset();
   });
   auto waiter = open_lock(dir + "/f.lock");
@@ -82,13 +90,7 @@ TEST_CASE("however busy the queue, the wait ends at its bound") {
   auto holder = open_lock(dir + "/f.lock");
   REQUIRE(::flock(holder->get(), LOCK_EX) == 0);
   std::atomic<bool> stop{false};
-  std::thread queue([&] {
-    for (int i = 0; !stop; ++i) {
-      { std::ofstream(watched + ".new") << i; }
-      std::filesystem::rename(watched + ".new", watched);
-      std::this_thread::sleep_for(5ms);
-    }
-  });
+  std::thread queue([&] { replace_repeatedly(watched, 5ms, INT_MAX, stop); });
   auto waiter = open_lock(dir + "/f.lock");
   const std::string result = lock_exclusive(waiter, watched, 1s, 200ms);
   stop = true;
