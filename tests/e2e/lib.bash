@@ -63,6 +63,36 @@ count_lines() { printf '%s\n' "$1" | grep -c -- "$2"; }
 # attempts_failed: the "attempt N/M failed" lines of the last run's log.
 attempts_failed() { count_lines "$err" '^retryx: attempt [0-9/]* failed'; }
 
+# expect_secret_kept SECRET DESCRIPTION [FILE...]: SECRET (a password) is
+# in neither the last run's stdout nor its stderr, nor in any FILE (a log,
+# a report), each of which must exist.
+expect_secret_kept() {
+  local secret=$1 description=$2 file
+  shift 2
+  CHECKS=$((CHECKS + 1))
+  case $out$err in *"$secret"*) fail "$description: the password is in the run's output or log" ;; esac
+  for file in "$@"; do
+    CHECKS=$((CHECKS + 1))
+    if [ ! -e "$file" ]; then
+      fail "$description: $file was not written"
+    elif grep -qF -- "$secret" "$file"; then
+      fail "$description: the password is in $file"
+    fi
+  done
+}
+
+# expect_secret_not_shown PID SECRET DESCRIPTION: SECRET is not on the
+# command line of the live process PID (what ps shows to every user).
+expect_secret_not_shown() {
+  CHECKS=$((CHECKS + 1))
+  local cmdline
+  if ! cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || [ -z "$cmdline" ]; then
+    fail "$3: process $1 is not alive to be looked at"
+  else
+    case $cmdline in *"$2"*) fail "$3: the password is on the command line of $1: $cmdline" ;; esac
+  fi
+}
+
 # finish: the closing line and the scenario's exit status.
 finish() {
   echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
