@@ -240,7 +240,7 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
                 fmt::format("circuit open: {} consecutive failed run{}, the last {} ago; next run allowed in {}",
                             state.consecutive_failures, state.consecutive_failures == 1 ? "" : "s", ago(waited),
                             ago(cooldown - waited)),
-                std::move(problem)};
+                std::move(problem), {}};
       }
       break;
     }
@@ -249,7 +249,7 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
       const std::int64_t waited = since(state.trial_started_ms, now_ms);
       if (waited < cooldown) {
         return {false, false, fmt::format("circuit half-open: a trial run started {} ago is under way", ago(waited)),
-                std::move(problem)};
+                std::move(problem), {}};
       }
       break;
     }
@@ -257,7 +257,7 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
   // After the cooldown (or a trial that never reported back): one trial run.
   state.phase = CircuitState::Phase::half_open;
   state.trial_started_ms = now_ms;
-  return {true, true, "circuit half-open: this run is the trial", {}};
+  return {true, true, "circuit half-open: this run is the trial", {}, {}};
 }
 
 void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
@@ -287,7 +287,7 @@ void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome
   }
 }
 
-CircuitAdmission Circuit::before_run() {
+CircuitAdmission FileCircuit::before_run() {
   const Lock lock(settings_.path);
   std::string problem = lock.error();
   CircuitState state = read_state(settings_.path, problem);
@@ -323,7 +323,7 @@ CircuitChange describe_change(const CircuitState& before, const CircuitState& af
   return change;
 }
 
-CircuitChange Circuit::after_run(RunOutcome outcome) {
+CircuitChange FileCircuit::after_run(RunOutcome outcome) {
   const Lock lock(settings_.path);
   // The state file's problems were reported before the run; a lock that
   // fails only now is news.

@@ -17,6 +17,10 @@
 // A missing state file is a first run's normal case. A missing directory
 // (made), an unreadable or corrupt state file is reported and treated as
 // closed; it never stops a run by itself, and is rewritten at the end.
+//
+// CircuitBreaker is the seam retryx::run asks: FileCircuit here, and
+// RedisCircuit (redis_circuit.hpp) for a fleet (spec §11), which decides
+// with the same rules on the server and says the same words.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +57,7 @@ struct CircuitAdmission {
   bool trial = false;          // this run is the half-open trial
   std::string message;         // why it was refused, or that this run is the trial
   std::string problem;         // what was wrong with the state or lock file, if anything
+  std::string store_problem;   // the shared store could not answer (a `store` event): admitted
 };
 
 // What a run's end did to the circuit, for the log.
@@ -60,6 +65,7 @@ struct CircuitChange {
   std::string problem;      // what was wrong with the lock or state file, if anything
   std::string transition;   // "opened", "closed", or empty: the phase did not change so
   std::string message;      // the transition in words
+  std::string store_problem;  // the shared store could not answer (a `store` event)
 };
 
 // The transition between two states after a run that ended with outcome:
@@ -75,16 +81,25 @@ CircuitAdmission admit(CircuitState& state, const CircuitSettings& settings, std
 void record_run(CircuitState& state, const CircuitSettings& settings, RunOutcome outcome, bool trial,
                 std::int64_t now_ms);
 
-// The file side: lock, read, decide, write.
-class Circuit {
+// What retryx::run asks: before the run, whether it may go ahead; after
+// it, its outcome. Problems never refuse a run by themselves.
+class CircuitBreaker {
  public:
-  explicit Circuit(CircuitSettings settings) : settings_(std::move(settings)) {}
-  // Before the run. Problems with the files are in the result's problem
-  // and never refuse the run by themselves.
-  CircuitAdmission before_run();
-  // After the run: what to report (a problem, and whether the circuit
-  // opened or closed).
-  CircuitChange after_run(RunOutcome outcome);
+  virtual ~CircuitBreaker() = default;
+  virtual CircuitAdmission before_run() = 0;
+  // What to report: a problem, and whether the circuit opened or closed.
+  virtual CircuitChange after_run(RunOutcome outcome) = 0;
+  virtual std::string location() const = 0;  // for the log (never a password)
+};
+
+// The file side: lock, read, decide, write.
+class FileCircuit final : public CircuitBreaker {
+ public:
+  explicit FileCircuit(CircuitSettings settings) : settings_(std::move(settings)) {}
+  // Problems with the files are in the result's problem.
+  CircuitAdmission before_run() override;
+  CircuitChange after_run(RunOutcome outcome) override;
+  std::string location() const override { return settings_.path; }
 
  private:
   CircuitSettings settings_;

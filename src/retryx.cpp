@@ -200,7 +200,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   };
 
   // the circuit breaker may refuse the run (75)
-  std::optional<Circuit> circuit;
+  std::optional<FileCircuit> circuit;
   if (policy.circuit.path) {
     circuit.emplace(CircuitSettings{*policy.circuit.path, policy.circuit.threshold, policy.circuit.cooldown});
     const CircuitAdmission admission = circuit->before_run();

@@ -202,7 +202,7 @@ TEST_CASE("a lock that fails is reported - the run goes on - and the state file'
   const std::string path = dir + "/state.json";
   write(path, "garbage");
   flock_errno = ENOLCK;
-  Circuit circuit({path, 1, std::chrono::minutes(5)});
+  FileCircuit circuit({path, 1, std::chrono::minutes(5)});
   const CircuitAdmission admission = circuit.before_run();
   CHECK(admission.allowed);
   CHECK(contains(admission.problem, "cannot lock " + path + ".lock: No locks available; going on without the lock"));
@@ -213,7 +213,7 @@ TEST_CASE("a lock that fails is reported - the run goes on - and the state file'
   flock_errno = 0;
 
   // A lock that fails only after the run is reported then.
-  Circuit later({path, 1, std::chrono::minutes(0)});
+  FileCircuit later({path, 1, std::chrono::minutes(0)});
   CHECK(later.before_run().problem.empty());
   flock_errno = ENOLCK;
   CHECK(contains(later.after_run(RunOutcome::success).problem, "cannot lock"));
@@ -227,7 +227,7 @@ TEST_CASE("a lock file that cannot be opened and an unreadable state: both repor
   const std::string path = dir + "/state.json";
   std::filesystem::create_directory(path + ".lock");  // open(O_RDWR) fails: EISDIR
   write(path, "{}");
-  const CircuitAdmission admission = Circuit({path, 3, std::chrono::minutes(5)}).before_run();
+  const CircuitAdmission admission = FileCircuit({path, 3, std::chrono::minutes(5)}).before_run();
   CHECK(admission.allowed);
   CHECK(contains(admission.problem, "cannot lock " + path + ".lock: Is a directory"));
   CHECK(contains(admission.problem, "not a circuit state this retryx wrote (treated as closed)"));
@@ -239,14 +239,14 @@ TEST_CASE("a state file dated in the future is rewritten from now") {
   const std::string path = dir + "/state.json";
   CircuitState future{Phase::open, 3, unix_now_ms() + 3'600'000, 0};
   write(path, format_circuit(future));
-  Circuit first({path, 3, std::chrono::minutes(5)});
+  FileCircuit first({path, 3, std::chrono::minutes(5)});
   const CircuitAdmission refused = first.before_run();
   CHECK_FALSE(refused.allowed);
   CHECK(contains(refused.problem, "in the future"));
   const auto kept = parse_circuit(file_text(path));
   REQUIRE(kept.has_value());
   CHECK(kept->last_failure_ms <= unix_now_ms());
-  Circuit second({path, 3, std::chrono::minutes(5)});
+  FileCircuit second({path, 3, std::chrono::minutes(5)});
   CHECK(second.before_run().problem.empty());
   std::filesystem::remove_all(dir);
 }
@@ -283,7 +283,7 @@ TEST_CASE("the circuit says when a run's end opened or closed it") {
   const std::string dir = temp_dir();
   const CircuitSettings file{dir + "/state.json", 3, std::chrono::milliseconds(1)};
   for (int run = 1; run <= 3; ++run) {
-    Circuit circuit(file);
+    FileCircuit circuit(file);
     REQUIRE(circuit.before_run().allowed);
     CHECK(circuit.after_run(RunOutcome::exhausted).transition == (run == 3 ? "opened" : ""));
   }
@@ -291,7 +291,7 @@ TEST_CASE("the circuit says when a run's end opened or closed it") {
   const std::int64_t opened_at = unix_now_ms();
   while (unix_now_ms() < opened_at + 2) {
   }
-  Circuit trial_run(file);
+  FileCircuit trial_run(file);
   REQUIRE(trial_run.before_run().trial);
   CHECK(trial_run.after_run(RunOutcome::success).transition == "closed");
   std::filesystem::remove_all(dir);
