@@ -1,0 +1,135 @@
+#include "shared_store.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "store_frames.hpp"
+#include "store_helper.hpp"
+
+namespace retryx {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::optional<std::vector<std::int64_t>> integers(const Frame& frame) {
+  std::vector<std::int64_t> values;
+  for (std::size_t i = 1; i < frame.size(); ++i) {
+    const std::string& text = frame[i];
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    values.push_back(value);
+  }
+  return values;
+}
+
+}  // namespace
+
+HelperStore::HelperStore(RedisStoreSettings settings, std::string helper_path)
+    : settings_(std::move(settings)), helper_path_(std::move(helper_path)) {
+  auto parsed = store::parse_redis_url(settings_.url, settings_.env_password);
+  if (auto* where = std::get_if<store::RedisLocation>(&parsed)) {
+    location_ = store::describe_location(*where);
+    password_ = where->password;
+  } else {
+    location_ = "a Redis URL that cannot be read";  // the policy checked it: not expected here
+  }
+}
+
+std::string HelperStore::scrubbed(std::string text) const {
+  for (const auto& secret : {password_, settings_.env_password}) {
+    if (!secret || secret->empty()) continue;
+    for (auto at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at + 3))
+      text.replace(at, secret->size(), "***");
+  }
+  return text;
+}
+
+StoreAnswer HelperStore::give_up(std::string problem) {
+  given_up_ = true;
+  helper_.end(std::chrono::milliseconds(0));
+  received_.clear();
+  return {std::nullopt, scrubbed(std::move(problem))};
+}
+
+StoreAnswer HelperStore::run_script(std::string_view body, const std::vector<std::string>& keys,
+                                    const std::vector<std::string>& args) {
+  if (given_up_) return {};
+  const auto until = Clock::now() + deadline;
+  std::string out;
+  if (!helper_.running()) {
+    if (auto failed = helper_.start(helper_path_); !failed.empty())
+      return give_up(fmt::format("cannot start retryx-store ({}): {}", helper_path_, failed));
+    const auto connect = encode_frame({"connect", settings_.url, settings_.env_password ? "1" : "0",
+                                       settings_.env_password.value_or(""), settings_.cacert, settings_.cert,
+                                       settings_.key});
+    if (!connect) return give_up("the store's settings are too long for retryx-store");
+    out = *connect;
+  }
+  const auto left = std::chrono::floor<std::chrono::milliseconds>(until - Clock::now());
+  if (left.count() <= 0)
+    return give_up(fmt::format("timeout: retryx-store took more than {} ms to start", deadline.count()));
+  Frame request{"script", std::to_string(left.count()), std::string(body), std::to_string(keys.size())};
+  request.insert(request.end(), keys.begin(), keys.end());
+  request.insert(request.end(), args.begin(), args.end());
+  const auto encoded = encode_frame(request);
+  if (!encoded) return give_up("a script request too large for retryx-store");
+  out += *encoded;
+
+  // Write the request and read the reply, both bounded by the deadline
+  // and its grace. EINTR: retryx's signals are handled on its event loop,
+  // and only the time left counts.
+  std::string_view unsent = out;
+  const auto give_up_at = until + grace;
+  char buffer[16384];
+  for (;;) {
+    const auto decoded = decode_frame(received_);
+    if (decoded.status == FrameDecode::Status::malformed)
+      return give_up(fmt::format("retryx-store answered something that is not a frame ({})", decoded.error));
+    if (decoded.status == FrameDecode::Status::complete) {
+      received_.erase(0, decoded.consumed);
+      const Frame& reply = decoded.frame;
+      if (!reply.empty() && reply[0] == "ok") {
+        if (auto values = integers(reply)) return {std::move(values), ""};
+      } else if (reply.size() == 2 && reply[0] == "error") {
+        return give_up(reply[1]);
+      }
+      return give_up("retryx-store answered a frame that is not a reply");
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(give_up_at - Clock::now());
+    if (wait.count() <= 0)
+      return give_up(fmt::format("timeout: no answer from retryx-store within {} ms", deadline.count()));
+    pollfd watched{helper_.socket(), static_cast<short>(POLLIN | (unsent.empty() ? 0 : POLLOUT)), 0};
+    const int ready = ::poll(&watched, 1, static_cast<int>(wait.count()));
+    if (ready < 0 && errno != EINTR) return give_up(fmt::format("cannot wait for retryx-store: {}", std::strerror(errno)));
+    if (ready <= 0) continue;
+    if (!unsent.empty() && (watched.revents & POLLOUT)) {
+      const ssize_t sent = ::send(helper_.socket(), unsent.data(), unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent > 0) unsent.remove_prefix(static_cast<std::size_t>(sent));
+      else if (errno != EINTR && errno != EAGAIN) watched.revents |= POLLHUP;  // gone: read what it said
+    }
+    if (watched.revents & (POLLIN | POLLHUP | POLLERR)) {
+      const ssize_t got = ::recv(helper_.socket(), buffer, sizeof buffer, MSG_DONTWAIT);
+      if (got > 0) {
+        received_.append(buffer, static_cast<std::size_t>(got));
+        continue;
+      }
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      const std::string how = helper_.end(std::chrono::milliseconds(25));
+      given_up_ = true;
+      return {std::nullopt, how.empty() ? "retryx-store ended without answering"
+                                        : fmt::format("retryx-store ended without answering ({})", how)};
+    }
+  }
+}
+
+std::unique_ptr<SharedStore> open_redis_store(RedisStoreSettings settings) {
+  return std::make_unique<HelperStore>(std::move(settings), find_store_helper());
+}
+
+}  // namespace retryx

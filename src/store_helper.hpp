@@ -1,0 +1,94 @@
+#pragma once
+// The store's link, inside retryx (internal to shared_store.cpp and its
+// tests): the `retryx-store` helper process, where it is found, and
+// HelperStore, the SharedStore that talks to it (open_redis_store makes
+// one). The helper alone holds the Redis client, TLS and the name lookup,
+// so that retryx's own start-up carries none of them.
+#include <chrono>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "file_io.hpp"
+#include "shared_store.hpp"
+#include "store/redis_url.hpp"
+
+namespace retryx {
+
+// Where the helper may be, for a retryx at `executable` (a real path):
+// beside it (the build tree), then where an install puts it relative to
+// the bindir (${CMAKE_INSTALL_LIBEXECDIR}/retryx/, found relative to the
+// executable, so that a relocated install works).
+std::vector<std::string> store_helper_candidates(const std::string& executable);
+// The first candidate that exists, else the install's (for the message).
+std::string find_store_helper(const std::string& executable);
+// For this retryx (/proc/self/exe).
+std::string find_store_helper();
+
+// The helper process: started with one end of a socketpair as its stdin
+// and stdout, in a process group of its own (no terminal signals), with an
+// empty signal mask, every signal at its default disposition, only
+// descriptors 0, 1 and 2, and the environment without REDISCLI_AUTH.
+class StoreHelper {
+ public:
+  StoreHelper() = default;
+  ~StoreHelper() { end(std::chrono::milliseconds(300)); }
+  StoreHelper(const StoreHelper&) = delete;
+  StoreHelper& operator=(const StoreHelper&) = delete;
+
+  // Starts the executable at path; empty, or why it could not start
+  // (strerror's words).
+  std::string start(const std::string& path);
+  bool running() const { return pid_ > 0; }
+  int socket() const { return socket_.get(); }
+  pid_t pid() const { return pid_; }
+
+  // Closes the socket (the helper exits at the end of its stdin), waits
+  // up to `wait` for it to exit, then SIGKILLs it, and reaps it. A signal
+  // goes only to a process known to be this unreaped child: through its
+  // pidfd, or after waitpid(pid, WNOHANG) said it still runs (retryx's
+  // process layer reaps the orphans it adopts, and may reap a dead
+  // helper first). Returns how it ended ("exit status 1", "killed by
+  // SIGKILL"), empty when it is unknown (reaped elsewhere).
+  std::string end(std::chrono::milliseconds wait);
+
+ private:
+  pid_t pid_ = 0;
+  UniqueFd pidfd_;   // none where pidfd_open is refused
+  UniqueFd socket_;  // retryx's end
+};
+
+// The SharedStore over the helper. The helper starts at the first
+// run_script; each call has one deadline of 250 ms from its start (the
+// helper's start included on the first call), sent in the request, and
+// waits for the reply until that deadline and 25 ms of grace (so that the
+// helper's own, more precise, timeout message can arrive). Any failure
+// (the helper cannot start, ends, answers too late or not in frames, or
+// answers an error) is said once, the helper is ended, and the store is
+// not asked again. A problem does not name the location (location() does)
+// and never holds the password.
+class HelperStore final : public SharedStore {
+ public:
+  HelperStore(RedisStoreSettings settings, std::string helper_path);
+  StoreAnswer run_script(std::string_view body, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& args) override;
+  std::string location() const override { return location_; }
+  pid_t helper_pid() const { return helper_.pid(); }  // 0 when not running
+
+  static constexpr std::chrono::milliseconds deadline{250};
+  static constexpr std::chrono::milliseconds grace{25};
+
+ private:
+  StoreAnswer give_up(std::string problem);
+  std::string scrubbed(std::string text) const;
+
+  RedisStoreSettings settings_;
+  std::string helper_path_;
+  std::string location_;
+  std::optional<std::string> password_;  // the one the helper will send, scrubbed from problems
+  StoreHelper helper_;
+  std::string received_;  // bytes from the helper not yet a frame
+  bool given_up_ = false;
+};
+
+}  // namespace retryx
