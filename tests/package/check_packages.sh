@@ -35,14 +35,17 @@ rpm=$(ls "$work"/pkg/*.rpm)
 check "deb version is --version's ($version)" test "$(dpkg-deb -f "$deb" Version)" = "$version"
 check "deb name" test "$(dpkg-deb -f "$deb" Package)" = retryx
 check "deb section" test "$(dpkg-deb -f "$deb" Section)" = utils
-for dep in libc6 libstdc++6 libfmt9 libboost-program-options1.81.0 libpcre2-8-0; do
+# libssl3 and libhiredis0.14: the retryx-store helper's (the Redis store).
+for dep in libc6 libstdc++6 libfmt9 libboost-program-options1.81.0 libpcre2-8-0 libssl3 libhiredis0.14; do
   check "deb depends on $dep" grep -q "$dep" <<<"$(dpkg-deb -f "$deb" Depends)"
 done
 check "rpm version is --version's" test "$(rpm -qp --queryformat '%{VERSION}' "$rpm" 2>/dev/null)" = "$version"
-check "rpm requires its libraries" grep -q 'libpcre2-8.so' <<<"$(rpm -qpR "$rpm" 2>/dev/null)"
+for lib in libpcre2-8.so libssl.so.3 libhiredis.so.0.14; do
+  check "rpm requires $lib" grep -q "$lib" <<<"$(rpm -qpR "$rpm" 2>/dev/null)"
+done
 
 # Contents: where Debian's tools and shells look for them.
-for file in usr/bin/retryx usr/share/man/man1/retryx.1.gz usr/share/bash-completion/completions/retryx \
+for file in usr/bin/retryx usr/libexec/retryx/retryx-store usr/share/man/man1/retryx.1.gz usr/share/bash-completion/completions/retryx \
   usr/share/zsh/vendor-completions/_retryx usr/share/fish/vendor_completions.d/retryx.fish \
   usr/share/doc/retryx/copyright usr/share/doc/retryx/changelog.gz; do
   check "deb has /$file" grep -qx "\./$file" <<<"$(dpkg-deb -c "$deb" | awk '{print $6}')"
@@ -58,6 +61,8 @@ grep -E '^[EW]:' "$work/lintian" || true
 dpkg-deb -x "$deb" "$work/root"
 check "installed binary: --version" test "$("$work/root/usr/bin/retryx" --version)" = "retryx $version"
 check "installed binary: gives the last status" bash -c "'$work/root/usr/bin/retryx' -q -a 2 -d 0 -- sh -c 'exit 3'; test \$? -eq 3"
+check "installed helper: exits 0 at the end of its stdin" \
+  bash -c "'$work/root/usr/libexec/retryx/retryx-store' </dev/null"
 check "installed man page renders" bash -c "MANPAGER=cat MANWIDTH=80 man -l '$work/root/usr/share/man/man1/retryx.1.gz' | grep -q 'EXIT STATUS'"
 check "installed bash completion loads" bash -c "source '$work/root/usr/share/bash-completion/completions/retryx' && complete -p retryx"
 
