@@ -79,6 +79,7 @@ _retryx()
         --delay-from-output
         --circuit --circuit-threshold --circuit-cooldown
         --retry-budget --budget-ratio --budget-min --budget-window
+        --redis-cacert --redis-cert --redis-key
         --on-retry --on-giveup
         --name --log-format --log-file --color --report --metrics-file
         -a -r -b -d -m -j -T -t -s -k'
@@ -154,7 +155,7 @@ _retryx()
             --color)
                 mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
                 ;;
-            --log-file | --report | --metrics-file | --circuit | --retry-budget)
+            --log-file | --report | --metrics-file | --circuit | --retry-budget | --redis-cacert | --redis-cert | --redis-key)
                 _retryx_files
                 ;;
             --on-retry | --on-giveup)

@@ -23,7 +23,8 @@ function __retryx_command_start
                 --retry-on --stop-on --preset --max-time --deadline --timeout --idle-timeout --signal --kill-after \
                 --stdin --until-output --retry-if-output --stop-if-output --fail-if-output \
                 --delay-from-output --circuit \
-                --circuit-threshold --circuit-cooldown --retry-budget --budget-ratio --budget-min --budget-window --on-retry --on-giveup --log-format \
+                --circuit-threshold --circuit-cooldown --retry-budget --budget-ratio --budget-min --budget-window \
+                --redis-cacert --redis-cert --redis-key --on-retry --on-giveup --log-format \
                 --log-file --color --report --name --metrics-file
                 set i (math $i + 2)
             case '-*'
@@ -133,10 +134,13 @@ complete -c retryx -n __retryx_options_allowed -l output-on-failure -d 'Hold all
 complete -c retryx -n __retryx_options_allowed -l circuit -r -F -d 'Circuit-breaker state shared by the runs of a job'
 complete -c retryx -n __retryx_options_allowed -l circuit-threshold -x -d 'Consecutive failed runs that open the circuit (default 3)'
 complete -c retryx -n __retryx_options_allowed -l circuit-cooldown -x -d 'How long an open circuit refuses to run (default 5m)'
-complete -c retryx -n __retryx_options_allowed -l retry-budget -r -F -d 'Retries of all the runs sharing PATH stay within a budget'
+complete -c retryx -n __retryx_options_allowed -l retry-budget -r -F -d 'Retries of all the runs sharing LOCATION stay within a budget'
 complete -c retryx -n __retryx_options_allowed -l budget-ratio -x -d 'Retries allowed per run started in the window (default 20%)'
 complete -c retryx -n __retryx_options_allowed -l budget-min -x -d 'Retries allowed per window on top of the ratio (default 10)'
 complete -c retryx -n __retryx_options_allowed -l budget-window -x -d 'The sliding window the budget counts over (default 1m)'
+complete -c retryx -n __retryx_options_allowed -l redis-cacert -r -F -d 'For a rediss:// LOCATION: the CA certificates (PEM)'
+complete -c retryx -n __retryx_options_allowed -l redis-cert -r -F -d 'For a rediss:// LOCATION: a client certificate (PEM)'
+complete -c retryx -n __retryx_options_allowed -l redis-key -r -F -d "The client certificate's key (PEM)"
 
 # Hooks: a shell command, whose first word is completed as a command.
 complete -c retryx -n __retryx_options_allowed -l on-retry -x -d 'Shell command run before each retry' \

@@ -71,10 +71,11 @@ std::string policy_json(const Policy& p) {
   o.optional_field("delay_from_output", p.classify.output.delay_from);
   o.optional_field("on_retry", p.hooks.on_retry);
   o.optional_field("on_giveup", p.hooks.on_giveup);
-  o.optional_field("circuit", p.circuit.path);
-  if (p.circuit.path)
+  // A Redis URL as shown: its password never written.
+  o.optional_field("circuit", p.circuit.location ? std::optional(p.circuit.location->shown) : std::nullopt);
+  if (p.circuit.location)
     o.field("circuit_threshold", p.circuit.threshold).field("circuit_cooldown_ms", to_millis(p.circuit.cooldown));
-  o.optional_field("retry_budget", p.budget.location);
+  o.optional_field("retry_budget", p.budget.location ? std::optional(p.budget.location->shown) : std::nullopt);
   if (p.budget.location)
     o.raw_field("budget_ratio", fmt::format("{}", static_cast<double>(p.budget.ratio_ppm) / 1e6))
         .field("budget_min", p.budget.min)

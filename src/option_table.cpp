@@ -81,20 +81,28 @@ const std::vector<OptionGroup>& option_table() {
        }},
       {"Circuit breaker",
        {
-           {"circuit", "PATH", "circuit-breaker state shared by the runs of one job: after enough failed runs, "
-                               "runs are refused (exit 75) until a cooldown has passed"},
+           {"circuit", "LOCATION",
+            "circuit-breaker state shared by the runs of one job, in a file or at a Redis URL (a fleet's runs; "
+            "needs --name): after enough failed runs, runs are refused (exit 75) until a cooldown has passed"},
            {"circuit-threshold", "N", "consecutive failed runs that open the circuit (default 3)"},
            {"circuit-cooldown", "DURATION", "how long an open circuit refuses to run (default 5m)"},
        }},
       {"Retry budget",
        {
-           {"retry-budget", "PATH",
-            "the retries of all the runs sharing PATH (and --name) stay within a budget: a retry beyond it "
-            "is not made, and retryx gives up with the last attempt's status"},
+           {"retry-budget", "LOCATION",
+            "the retries of all the runs sharing LOCATION (and --name), a file or a Redis URL, stay within a "
+            "budget: a retry beyond it is not made, and retryx gives up with the last attempt's status"},
            {"budget-ratio", "P",
             "retries allowed per run started within the window, 0 to 1 or a percentage (default 20%)"},
            {"budget-min", "N", "retries allowed per window on top of the ratio's (default 10)"},
            {"budget-window", "DURATION", "the sliding window the budget counts over (default 1m)"},
+       }},
+      {"Redis",
+       {
+           {"redis-cacert", "PATH",
+            "for a rediss:// LOCATION: the CA certificates that verify the server's (default: the system's)"},
+           {"redis-cert", "PATH", "for a rediss:// LOCATION: a client certificate (PEM; its key too, or --redis-key)"},
+           {"redis-key", "PATH", "the client certificate's key (PEM)"},
        }},
       {"Hooks",
        {
@@ -106,7 +114,7 @@ const std::vector<OptionGroup>& option_table() {
            {"name", "NAME",
             "the job's name (letters, digits, '.', '_', '-'; at most 64): the text log's prefix "
             "retryx[NAME], \"name\" in the JSON log and the report, the metrics' job label, the key of "
-            "its budget in a --retry-budget file"},
+            "its budget in a --retry-budget file, the keys retryx:{NAME}:... on Redis"},
            {"quiet,q", nullptr, "log nothing (usage errors are still reported)"},
            {"verbose,v", nullptr, "also log the policy, each attempt's start and successes"},
            {"log-format", "FMT",

@@ -68,11 +68,11 @@ std::string describe_policy(const Policy& p) {
   if (output.stop_if) extras += fmt::format(", stop if output /{}/", *output.stop_if);
   if (output.fail_if) extras += fmt::format(", fail if output /{}/", *output.fail_if);
   if (output.delay_from) extras += fmt::format(", delay from output /{}/", *output.delay_from);
-  if (p.circuit.path)
-    extras += fmt::format(", circuit {} (threshold {}, cooldown {})", *p.circuit.path, p.circuit.threshold,
+  if (p.circuit.location)
+    extras += fmt::format(", circuit {} (threshold {}, cooldown {})", p.circuit.location->shown, p.circuit.threshold,
                           format_duration(p.circuit.cooldown));
   if (p.budget.location)
-    extras += fmt::format(", retry budget {} ({} + {}% of the runs per {})", *p.budget.location, p.budget.min,
+    extras += fmt::format(", retry budget {} ({} + {}% of the runs per {})", p.budget.location->shown, p.budget.min,
                           static_cast<double>(p.budget.ratio_ppm) / 1e4, format_duration(p.budget.window));
   if (p.hooks.on_retry) extras += ", on-retry hook";
   if (p.hooks.on_giveup) extras += ", on-giveup hook";

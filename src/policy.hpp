@@ -83,9 +83,24 @@ struct HookPolicy {
   std::optional<std::string> on_giveup;  // /bin/sh -c, once when retryx gives up
 };
 
-// --circuit: a breaker shared by the runs of one job (spec §7).
+// A --circuit or --retry-budget LOCATION (spec §11): a file, or a Redis
+// URL (redis://, rediss://, unix://), checked when the policy is built.
+struct StoreLocation {
+  std::string text;    // as given: the file's path, or the URL (which may hold a password: never shown)
+  std::string shown;   // for the log, the JSON log and --dry-run: the path, or the URL with *** for its password
+  bool redis = false;  // a Redis URL
+  bool tls = false;    // a rediss:// URL
+  bool operator==(const StoreLocation&) const = default;
+};
+
+// --redis-cacert, --redis-cert, --redis-key: TLS for a rediss:// LOCATION.
+struct RedisTlsPolicy {
+  std::string cacert, cert, key;  // empty: not given (the system's CAs; no client certificate)
+};
+
+// --circuit: a breaker shared by the runs of one job (spec §7, §11).
 struct CircuitPolicy {
-  std::optional<std::string> path;
+  std::optional<StoreLocation> location;
   std::uint64_t threshold = 3;
   Duration cooldown = std::chrono::minutes(5);
 };
@@ -93,7 +108,7 @@ struct CircuitPolicy {
 // --retry-budget: retries of all the runs sharing LOCATION stay within a
 // budget (spec §11).
 struct BudgetPolicy {
-  std::optional<std::string> location;  // a file
+  std::optional<StoreLocation> location;
   std::uint64_t ratio_ppm = 200000;     // --budget-ratio in millionths (20%)
   std::uint64_t min = 10;               // --budget-min
   Duration window = std::chrono::minutes(1);
@@ -113,6 +128,7 @@ struct Policy {
   LogPolicy log;
   CircuitPolicy circuit;
   BudgetPolicy budget;
+  RedisTlsPolicy redis_tls;
   Verbosity verbosity = Verbosity::normal;
   std::optional<std::string> preset;        // --preset NAME (its values are in classify)
   std::vector<std::string> preset_replaced;  // its options given explicitly: "retry-on", ...

@@ -12,6 +12,7 @@
 #include "regex.hpp"
 #include "run_identity.hpp"
 #include "signal_names.hpp"
+#include "store/redis_url.hpp"
 
 namespace retryx {
 
@@ -129,14 +130,45 @@ std::string path_of(const Value& v) {
   return v.text;
 }
 
-// --circuit and --retry-budget: a file. Redis URLs (spec §11) are not
-// taken by this version: read as a path, they would be a file named
-// "redis:" in the working directory.
-std::string location_of(const Value& v) {
-  for (const std::string_view scheme : {"redis://", "rediss://", "unix://"})
-    if (v.text.starts_with(scheme))
-      bad_value(v, "Redis locations are not supported by this version of retryx; give a file path");
-  return path_of(v);
+// --circuit and --retry-budget: a file, or a Redis URL (redis://,
+// rediss://, unix://; spec §11), read here so that a bad one stops the
+// run before anything runs. The message names the option, never the
+// value: a URL may hold a password.
+StoreLocation location_of(const Value& v) {
+  if (!store::is_redis_url(v.text)) return {path_of(v), v.text, false, false};
+  auto parsed = store::parse_redis_url(v.text, std::nullopt);
+  if (const auto* why = std::get_if<std::string>(&parsed))
+    throw UsageError(fmt::format("{}: invalid Redis URL: {}", v.source, *why));
+  const auto& location = std::get<store::RedisLocation>(parsed);
+  return {v.text, store::describe_location(location), true, location.transport == store::RedisLocation::Transport::tls};
+}
+
+// A Redis LOCATION needs --name: the job's keys are retryx:{NAME}:...
+void check_redis_name(const Values& values, const Policy& p) {
+  for (const auto& [option, location] : {std::pair{"circuit", p.circuit.location}, std::pair{"retry-budget", p.budget.location}})
+    if (location && location->redis && !p.name)
+      throw UsageError(fmt::format("{}: a Redis LOCATION needs --name (the job's keys are retryx:{{NAME}}:...)",
+                                   values.get(option)->source));
+}
+
+// --redis-cacert, --redis-cert, --redis-key: TLS for a rediss:// LOCATION.
+// Given on the command line without one, they would be silently unused (a
+// plain redis:// URL sends its password in clear): a usage error. From
+// RETRYX_REDIS_* (set for a whole machine, say) they are ignored there.
+RedisTlsPolicy redis_tls_of(const Values& values, const Policy& p) {
+  const bool tls = (p.circuit.location && p.circuit.location->tls) || (p.budget.location && p.budget.location->tls);
+  RedisTlsPolicy files;
+  for (const auto& [option, file] :
+       {std::pair{"redis-cacert", &files.cacert}, std::pair{"redis-cert", &files.cert}, std::pair{"redis-key", &files.key}}) {
+    const auto v = values.get(option);
+    if (!v) continue;
+    if (!tls && values.command_line.count(option))
+      throw UsageError(fmt::format("{}: only for a rediss:// LOCATION (--circuit or --retry-budget)", v->source));
+    if (tls) *file = path_of(*v);
+  }
+  if (!files.key.empty() && files.cert.empty())
+    throw UsageError(fmt::format("{}: needs --redis-cert (the client certificate of the key)", values.get("redis-key")->source));
+  return files;
 }
 
 // A proportion from 0 to 1 (0.2) or 0% to 100% (20%), exactly, in
@@ -290,7 +322,7 @@ Policy build_policy(const Values& given) {
   if (auto v = values.get("report")) log.report = path_of(*v);
   if (auto v = values.get("metrics-file")) log.metrics_file = path_of(*v);
 
-  if (auto v = values.get("circuit")) p.circuit.path = location_of(*v);
+  if (auto v = values.get("circuit")) p.circuit.location = location_of(*v);
   if (auto v = values.get("circuit-threshold")) {
     p.circuit.threshold = parse_unsigned(*v);
     if (p.circuit.threshold < 1) bad_value(*v, "at least 1 failed run is needed to open the circuit");
@@ -304,6 +336,9 @@ Policy build_policy(const Values& given) {
     p.budget.window = duration_of(*v);
     if (p.budget.window < std::chrono::milliseconds(1)) bad_value(*v, "a window of at least 1ms is needed");
   }
+
+  check_redis_name(values, p);
+  p.redis_tls = redis_tls_of(values, p);
 
   if (auto v = values.get("on-retry")) p.hooks.on_retry = hook_of(*v);
   if (auto v = values.get("on-giveup")) p.hooks.on_giveup = hook_of(*v);

@@ -14,7 +14,6 @@
 #include "attempt_log.hpp"
 #include "attempt_loop.hpp"
 #include "ci_log.hpp"
-#include "circuit.hpp"
 #include "cli.hpp"
 #include "dry_run.hpp"
 #include "exit_status.hpp"
@@ -25,8 +24,8 @@
 #include "process_layer.hpp"
 #include "random.hpp"
 #include "report.hpp"
-#include "retry_budget.hpp"
 #include "run_identity.hpp"
+#include "shared_state.hpp"
 #include "timestamp.hpp"
 #include "version.hpp"
 
@@ -199,11 +198,13 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     return status;
   };
 
-  // the circuit breaker may refuse the run (75)
-  std::optional<FileCircuit> circuit;
-  if (policy.circuit.path) {
-    circuit.emplace(CircuitSettings{*policy.circuit.path, policy.circuit.threshold, policy.circuit.cooldown});
+  // --circuit and --retry-budget: on files, or on a Redis store (a fleet)
+  const SharedState shared(policy, identity, envp);
+  // the circuit breaker may refuse the run (75); a store that fails admits it
+  CircuitBreaker* circuit = shared.circuit();
+  if (circuit) {
     const CircuitAdmission admission = circuit->before_run();
+    if (!admission.store_problem.empty()) logs.store(circuit->location(), admission.store_problem);
     if (!admission.problem.empty()) logs.circuit("problem", admission.problem);
     if (!admission.allowed) {
       const RunSummary refused = refuse(policy, command, logs, admission.message);
@@ -213,16 +214,12 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     if (admission.trial) logs.circuit("trial", admission.message);
   }
 
-  // the attempt loop, with real processes and time
-  std::optional<FileBudget> budget;
-  if (policy.budget.location)
-    budget.emplace(BudgetSettings{*policy.budget.location, policy.name, policy.budget.ratio_ppm, policy.budget.min,
-                                  to_millis(policy.budget.window)});
+  // the attempt loop, with real processes and time (and the retry budget)
   Random random(policy.seed.value_or(seed_from_os()));
-  const RunSummary summary =
-      run_attempts(policy, command, processes, processes, logs, random, budget ? &*budget : nullptr);
+  const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random, shared.budget());
   if (circuit) {
     const CircuitChange change = circuit->after_run(summary.outcome);
+    if (!change.store_problem.empty()) logs.store(circuit->location(), change.store_problem);
     if (!change.problem.empty()) logs.circuit("problem", change.problem);
     if (!change.transition.empty()) logs.circuit(change.transition, change.message);
   }

@@ -107,6 +107,10 @@ check_shell() {
   expect_line "$got" afile "$sh: the value of --log-file completes as a file name"
   got=$(candidates 'retryx --circuit af')
   expect_line "$got" afile "$sh: the value of --circuit completes as a file name"
+  got=$(candidates 'retryx --redis-cacert af')
+  expect_line "$got" afile "$sh: the value of --redis-cacert completes as a file name"
+  got=$(candidates 'retryx --redis-key af')
+  expect_line "$got" afile "$sh: the value of --redis-key completes as a file name"
   got=$(candidates 'retryx --circuit-threshold ')
   expect_set "$got" "$sh: the value of --circuit-threshold is left free (no files)"
   got=$(candidates 'retryx --circuit-cooldown ')

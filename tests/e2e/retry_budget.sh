@@ -101,7 +101,7 @@ expect_eq "$("$PY" "$JSONL" eval "$WORK/hung.jsonl" 'sum(e["event"] == "attempt"
   "hung lock: all 3 attempts, as without a budget"
 
 # --- bad values: 125, nothing run -----------------------------------------------
-for case in "--retry-budget|" "--retry-budget|redis://127.0.0.1:6379" "--retry-budget|unix:///run/redis.sock" \
+for case in "--retry-budget|" \
   "--budget-ratio|1.5" "--budget-ratio|-0.1" "--budget-ratio|abc" "--budget-ratio|101%" "--budget-ratio|0.0000001" \
   "--budget-ratio|" "--budget-ratio|." "--budget-min|-1" "--budget-min|x" "--budget-window|0" "--budget-window|abc"; do
   option=${case%%|*} value=${case#*|}
@@ -115,6 +115,28 @@ for case in "--retry-budget|" "--retry-budget|redis://127.0.0.1:6379" "--retry-b
   expect_contains "$err" "$option: invalid value '$value'" "$option '$value': named"
   expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option '$value': nothing run"
 done
+# A Redis LOCATION: read at start (a bad URL is named without its
+# password), and it needs --name.
+for option in --retry-budget --circuit; do
+  rm -f "$WORK/ran"
+  run "$option" 'redis://ops:s3cret@127.0.0.1:99999' --name job -- touch "$WORK/ran"
+  expect_status 125 "$option: a bad Redis URL"
+  expect_contains "$err" "$option: invalid Redis URL: " "$option: a bad Redis URL named"
+  expect_not_contains "$err" s3cret "$option: a bad Redis URL: no password in the message"
+  run "$option" unix:///run/redis.sock -- touch "$WORK/ran"
+  expect_status 125 "$option: a Redis LOCATION without --name"
+  expect_contains "$err" "$option: a Redis LOCATION needs --name" "$option: --name asked for"
+  expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option: nothing run"
+done
+# TLS files only for a rediss:// LOCATION (from the command line).
+run --redis-cacert /dev/null --retry-budget "$B" -a 1 -- true
+expect_status 125 "--redis-cacert with a file LOCATION"
+expect_contains "$err" "--redis-cacert: only for a rediss:// LOCATION" "--redis-cacert with a file: said"
+RETRYX_REDIS_CACERT=/dev/null run --retry-budget "$B" -a 1 -- true
+expect_status 0 "RETRYX_REDIS_CACERT with a file LOCATION: ignored"
+run --redis-key /dev/null --name job --retry-budget rediss://127.0.0.1:1 --dry-run
+expect_status 125 "--redis-key without --redis-cert"
+expect_contains "$err" "--redis-key: needs --redis-cert" "--redis-key without --redis-cert: said"
 # Good ones.
 for args in "--budget-ratio=0" "--budget-ratio=1" "--budget-ratio=100%" "--budget-ratio=12.5%" "--budget-ratio=.25" \
   "--budget-min=0" "--budget-window=1ms"; do

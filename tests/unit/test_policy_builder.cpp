@@ -148,3 +148,71 @@ TEST_CASE("--log-format: text, json and the CI formats github and gitlab, from e
   values.command_line["log-format"] = {"GitHub", "--log-format"};
   CHECK(usage_error(values) == "--log-format: invalid value 'GitHub': use text, json, github, gitlab");
 }
+
+TEST_CASE("a Redis LOCATION: accepted with --name - shown without its password") {
+  Values values;
+  values.command_line["name"] = {"nightly", "--name"};
+  values.command_line["circuit"] = {"redis://ops:s3cret@10.0.0.5:6380/2", "--circuit"};
+  values.command_line["retry-budget"] = {"unix:///run/redis/redis.sock", "--retry-budget"};
+  const Policy p = build_policy(values);
+  REQUIRE(p.circuit.location.has_value());
+  CHECK(p.circuit.location->text == "redis://ops:s3cret@10.0.0.5:6380/2");
+  CHECK(p.circuit.location->shown == "redis://ops:***@10.0.0.5:6380/2");
+  CHECK(p.circuit.location->redis);
+  CHECK_FALSE(p.circuit.location->tls);
+  REQUIRE(p.budget.location.has_value());
+  CHECK(p.budget.location->redis);
+  CHECK(p.budget.location->shown == "unix:///run/redis/redis.sock");
+  CHECK(describe_policy(p).find("s3cret") == std::string::npos);
+  // The scheme in any case, as a URL's is; a file otherwise.
+  values.command_line["circuit"] = {"REDISS://127.0.0.1", "--circuit"};
+  CHECK(build_policy(values).circuit.location->tls);
+  values.command_line["circuit"] = {"redis-state/circuit.json", "--circuit"};
+  CHECK_FALSE(build_policy(values).circuit.location->redis);
+  CHECK(build_policy(values).circuit.location->shown == "redis-state/circuit.json");
+}
+
+TEST_CASE("a Redis LOCATION: a bad URL is a usage error without the password - and --name is needed") {
+  for (const std::string option : {"circuit", "retry-budget"}) {
+    INFO(option);
+    Values values;
+    values.command_line["name"] = {"nightly", "--name"};
+    values.command_line[option] = {"redis://ops:s3cret@host:99999", "--" + option};
+    const std::string bad = usage_error(values);
+    CHECK(bad.starts_with("--" + option + ": invalid Redis URL: "));
+    CHECK(bad.find("s3cret") == std::string::npos);
+    const std::string variable = option == "circuit" ? "RETRYX_CIRCUIT" : "RETRYX_RETRY_BUDGET";
+    Values unnamed_values;
+    unnamed_values.environment[option] = {"rediss://ops:s3cret@host", variable};
+    const std::string unnamed = usage_error(unnamed_values);
+    CHECK(unnamed == variable + ": a Redis LOCATION needs --name (the job's keys are retryx:{NAME}:...)");
+    CHECK(unnamed.find("s3cret") == std::string::npos);
+  }
+}
+
+TEST_CASE("Redis TLS files (--redis-cacert and the client certificate): only for a rediss LOCATION") {
+  Values values;
+  values.command_line["redis-cacert"] = {"/etc/ca.pem", "--redis-cacert"};
+  CHECK(usage_error(values) == "--redis-cacert: only for a rediss:// LOCATION (--circuit or --retry-budget)");
+  values.command_line["name"] = {"job", "--name"};
+  values.command_line["circuit"] = {"redis://127.0.0.1", "--circuit"};
+  CHECK(usage_error(values) == "--redis-cacert: only for a rediss:// LOCATION (--circuit or --retry-budget)");
+  values.command_line["retry-budget"] = {"rediss://127.0.0.1", "--retry-budget"};
+  values.command_line["redis-cert"] = {"/etc/me.pem", "--redis-cert"};
+  values.command_line["redis-key"] = {"/etc/me.key", "--redis-key"};
+  Policy p = build_policy(values);
+  CHECK(p.redis_tls.cacert == "/etc/ca.pem");
+  CHECK(p.redis_tls.cert == "/etc/me.pem");
+  CHECK(p.redis_tls.key == "/etc/me.key");
+  values.command_line.erase("redis-cert");
+  CHECK(usage_error(values) == "--redis-key: needs --redis-cert (the client certificate of the key)");
+  values.command_line["redis-key"] = {"", "--redis-key"};
+  CHECK(usage_error(values).starts_with("--redis-key: invalid value '': empty path"));
+  // From the environment, where no LOCATION is rediss://, they are ignored.
+  Values environment;
+  environment.environment["redis-cacert"] = {"/etc/ca.pem", "RETRYX_REDIS_CACERT"};
+  environment.environment["redis-key"] = {"/etc/me.key", "RETRYX_REDIS_KEY"};
+  p = build_policy(environment);
+  CHECK(p.redis_tls.cacert.empty());
+  CHECK(p.redis_tls.key.empty());
+}

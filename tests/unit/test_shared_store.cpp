@@ -1,14 +1,14 @@
 // The store's link (store_helper.hpp, shared_store.cpp): the real
 // retryx-store helper, built beside the tests (RETRYX_STORE_HELPER),
-// against a real redis-server (tests/unit/redis_server.hpp). They use no
-// pidfd themselves, so that they run again where pidfd_open is refused
-// (no_pidfd.unit_store_link, tests/CMakeLists.txt).
+// against a real redis-server (tests/unit/redis_server.hpp).
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,18 +53,20 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Waits (without reaping) until the helper, a child of this test process,
-// has ended.
-void wait_for_exit(pid_t pid) {
-  siginfo_t info{};
-  int result;
-  while ((result = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT)) < 0 && errno == EINTR) {
-  }
-  REQUIRE(result == 0);
+int pidfd_of(pid_t pid) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  REQUIRE(pidfd >= 0);
+  return pidfd;
 }
 
-// Whether pid is no longer a child of this process, ended or not: reaped.
-bool reaped(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == -1 && errno == ECHILD; }
+// Whether the process behind pidfd has ended, waiting at most 10 s.
+bool ended(int pidfd) {
+  pollfd watched{pidfd, POLLIN, 0};
+  int ready;
+  while ((ready = ::poll(&watched, 1, 10000)) < 0 && errno == EINTR) {
+  }
+  return ready == 1;
+}
 
 std::string link_target(const std::string& path) {
   std::error_code error;
@@ -195,8 +197,9 @@ TEST_CASE("store link: a helper killed between requests is a problem once") {
     HelperStore store({server.unix_url(), std::nullopt, "", "", ""}, helper);
     answered(store, "return 1");
     const pid_t pid = store.helper_pid();
+    const int pidfd = pidfd_of(pid);
     REQUIRE(::kill(pid, SIGKILL) == 0);
-    wait_for_exit(pid);
+    REQUIRE(ended(pidfd));
     // As retryx's process layer reaps the orphans it adopts: the store
     // must then signal nothing by that pid.
     if (reaped_elsewhere) CHECK(::waitpid(pid, nullptr, 0) == pid);
@@ -206,7 +209,9 @@ TEST_CASE("store link: a helper killed between requests is a problem once") {
           (reaped_elsewhere ? "retryx-store ended without answering" : "retryx-store ended without answering (killed by SIGKILL)"));
     CHECK(store.helper_pid() == 0);
     CHECK(store.run_script("return 1", {}, {}).problem.empty());
-    CHECK(reaped(pid));
+    siginfo_t info{};
+    CHECK(::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) == -1);  // reaped: ECHILD
+    ::close(pidfd);
   }
 }
 
@@ -282,13 +287,19 @@ TEST_CASE("store link: the helper is gone once the store is destroyed") {
     auto store = std::make_unique<HelperStore>(RedisStoreSettings{server.unix_url(), std::nullopt, "", "", ""}, helper);
     answered(*store, "return 1");
     const pid_t pid = store->helper_pid();
+    const int pidfd = pidfd_of(pid);
     // A helper that cannot exit at the end of its stdin is killed after 300 ms.
     if (stopped) REQUIRE(::kill(pid, SIGSTOP) == 0);
     const auto start = Clock::now();
     store.reset();
     MESSAGE("destroyed in " << ms_since(start) << " ms (helper stopped: " << stopped << ")");
     CHECK(ms_since(start) < 2000);
-    CHECK(reaped(pid));  // ended and reaped
+    pollfd watched{pidfd, POLLIN, 0};
+    CHECK(::poll(&watched, 1, 0) == 1);  // ended
+    siginfo_t info{};
+    CHECK(::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) == -1);  // and reaped
+    CHECK(errno == ECHILD);
+    ::close(pidfd);
   }
 }
 
