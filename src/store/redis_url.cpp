@@ -91,6 +91,13 @@ std::string read_user_info(std::string_view info, RedisLocation& location) {
 Parsed parse_network(std::string_view rest, RedisLocation location) {
   // The last '@': a password may hold '@' and '/' unescaped (a DB never does).
   const auto at = rest.rfind('@');
+  // Without '@', what stands for the host, the port or the database may
+  // be a password whose @HOST was left out (redis://user:PASSWORD): it is
+  // not echoed then.
+  const auto not_a = [&](std::string_view text, std::string_view quoted, std::string_view bare) {
+    return at == std::string_view::npos ? fmt::format("{} (not shown: without '@' it could be a password)", bare)
+                                        : fmt::format("'{}' is not {}", text, quoted);
+  };
   if (at != std::string_view::npos) {
     if (auto problem = read_user_info(rest.substr(0, at), location); !problem.empty()) return problem;
     rest.remove_prefix(at + 1);
@@ -105,7 +112,7 @@ Parsed parse_network(std::string_view rest, RedisLocation location) {
     location.host = std::string(authority.substr(1, close - 1));
     in6_addr address{};
     if (::inet_pton(AF_INET6, location.host.c_str(), &address) != 1)
-      return fmt::format("'{}' is not an IPv6 address", location.host);
+      return not_a(location.host, "an IPv6 address", "the host in brackets is not an IPv6 address");
     const auto after = authority.substr(close + 1);
     if (!after.empty() && !after.starts_with(':')) return std::string("something after the IPv6 address's ']'");
     if (!after.empty()) port = after.substr(1);
@@ -118,16 +125,16 @@ Parsed parse_network(std::string_view rest, RedisLocation location) {
       if (port.empty()) return std::string("an empty port");
     }
     if (location.host.empty()) return std::string("no host");
-    if (!host_name_ok(location.host)) return fmt::format("'{}' is not a host name", location.host);
+    if (!host_name_ok(location.host)) return not_a(location.host, "a host name", "the host is not a host name");
   }
   if (!port.empty()) {
     const auto number = whole_number(port, 65535);
-    if (!number || *number == 0) return fmt::format("'{}' is not a port (1 to 65535)", port);
+    if (!number || *number == 0) return not_a(port, "a port (1 to 65535)", "the port is not a number from 1 to 65535");
     location.port = static_cast<std::uint16_t>(*number);
   }
   if (!path.empty()) {
     const auto db = whole_number(path, 2147483647);
-    if (!db) return fmt::format("'{}' is not a database number", path);
+    if (!db) return not_a(path, "a database number", "the database is not a whole number");
     location.db = *db;
   }
   return location;

@@ -119,10 +119,13 @@ done
 # password), and it needs --name.
 for option in --retry-budget --circuit; do
   rm -f "$WORK/ran"
-  run "$option" 'redis://ops:s3cret@127.0.0.1:99999' --name job -- touch "$WORK/ran"
-  expect_status 125 "$option: a bad Redis URL"
-  expect_contains "$err" "$option: invalid Redis URL: " "$option: a bad Redis URL named"
-  expect_not_contains "$err" s3cret "$option: a bad Redis URL: no password in the message"
+  # The second: the password whose @HOST was left out reads as a port.
+  for url in 'redis://ops:s3cret@127.0.0.1:99999' 'redis://ops:s3cret'; do
+    run "$option" "$url" --name job -- touch "$WORK/ran"
+    expect_status 125 "$option: a bad Redis URL"
+    expect_contains "$err" "$option: invalid Redis URL: " "$option: a bad Redis URL named"
+    expect_not_contains "$err" s3cret "$option: a bad Redis URL: no password in the message"
+  done
   run "$option" unix:///run/redis.sock -- touch "$WORK/ran"
   expect_status 125 "$option: a Redis LOCATION without --name"
   expect_contains "$err" "$option: a Redis LOCATION needs --name" "$option: --name asked for"

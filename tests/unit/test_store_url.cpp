@@ -89,6 +89,19 @@ TEST_CASE("store URLs: bad ones say why and never with the password") {
   const std::string message = bad("redis://u:hunter2@ho st:1");
   CHECK(message.find("hunter2") == std::string::npos);
   CHECK(message.find("ho st") != std::string::npos);
+  CHECK(bad("redis://u:p@h:x").find("'x' is not a port") != std::string::npos);
+}
+
+TEST_CASE("store URLs: without '@' nothing that could be a password is echoed") {
+  // A password whose @HOST was left out reads as a port, a host or a database.
+  for (const std::string url : {"redis://user:hunter2", "redis://hunter2!", "redis://u:hunter2/x", "redis://h/hunter2",
+                                 "redis://[hunter2]", "redis://[::1]:hunter2"}) {
+    INFO(url);
+    const std::string message = bad(url);
+    CHECK(message.find("hunter2") == std::string::npos);
+    CHECK(message.find(" (not shown: without '@' it could be a password)") != std::string::npos);
+  }
+  CHECK(bad("rediss://:hunter2") == "no host");
 }
 
 TEST_CASE("store URLs: unix sockets") {
