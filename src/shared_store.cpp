@@ -60,50 +60,55 @@ StoreAnswer HelperStore::give_up(std::string problem) {
 StoreAnswer HelperStore::run_script(std::string_view body, const std::vector<std::string>& keys,
                                     const std::vector<std::string>& args) {
   if (given_up_) return {};
-  const auto until = Clock::now() + deadline;
-  std::string out;
   if (!helper_.running()) {
+    const auto started = Clock::now();
     if (auto failed = helper_.start(helper_path_); !failed.empty())
       return give_up(fmt::format("cannot start retryx-store ({}): {}", helper_path_, failed));
     const auto connect = encode_frame({"connect", settings_.url, settings_.env_password ? "1" : "0",
                                        settings_.env_password.value_or(""), settings_.cacert, settings_.cert,
                                        settings_.key});
     if (!connect) return give_up("the store's settings are too long for retryx-store");
-    out = *connect;
+    auto ready = exchange(*connect, started + start_bound,
+                          fmt::format("timeout: retryx-store did not start within {} ms", start_bound.count()));
+    if (auto* failed = std::get_if<StoreAnswer>(&ready)) return std::move(*failed);
+    if (std::get<Frame>(ready) != Frame{"ready"}) return give_up("retryx-store answered a frame that is not a reply");
   }
-  const auto left = std::chrono::floor<std::chrono::milliseconds>(until - Clock::now());
-  if (left.count() <= 0)
-    return give_up(fmt::format("timeout: retryx-store took more than {} ms to start", deadline.count()));
-  Frame request{"script", std::to_string(left.count()), std::string(body), std::to_string(keys.size())};
+
+  const auto until = Clock::now() + deadline;
+  Frame request{"script", std::to_string(deadline.count()), std::string(body), std::to_string(keys.size())};
   request.insert(request.end(), keys.begin(), keys.end());
   request.insert(request.end(), args.begin(), args.end());
   const auto encoded = encode_frame(request);
   if (!encoded) return give_up("a script request too large for retryx-store");
-  out += *encoded;
+  auto answer = exchange(*encoded, until + grace,
+                         fmt::format("timeout: no answer from retryx-store within {} ms", deadline.count()));
+  if (auto* failed = std::get_if<StoreAnswer>(&answer)) return std::move(*failed);
+  const Frame& reply = std::get<Frame>(answer);
+  if (!reply.empty() && reply[0] == "ok") {
+    if (auto values = integers(reply)) return {std::move(values), ""};
+  } else if (reply.size() == 2 && reply[0] == "error") {
+    return give_up(reply[1]);
+  }
+  return give_up("retryx-store answered a frame that is not a reply");
+}
 
-  // Write the request and read the reply, both bounded by the deadline
-  // and its grace. EINTR: retryx's signals are handled on its event loop,
-  // and only the time left counts.
+// Writes out and reads one frame, both bounded by give_up_at. EINTR:
+// retryx's signals are handled on its event loop, and only the time left
+// counts.
+std::variant<Frame, StoreAnswer> HelperStore::exchange(std::string out, Clock::time_point give_up_at,
+                                                       const std::string& timeout_problem) {
   std::string_view unsent = out;
-  const auto give_up_at = until + grace;
   char buffer[16384];
   for (;;) {
-    const auto decoded = decode_frame(received_);
+    auto decoded = decode_frame(received_);
     if (decoded.status == FrameDecode::Status::malformed)
       return give_up(fmt::format("retryx-store answered something that is not a frame ({})", decoded.error));
     if (decoded.status == FrameDecode::Status::complete) {
       received_.erase(0, decoded.consumed);
-      const Frame& reply = decoded.frame;
-      if (!reply.empty() && reply[0] == "ok") {
-        if (auto values = integers(reply)) return {std::move(values), ""};
-      } else if (reply.size() == 2 && reply[0] == "error") {
-        return give_up(reply[1]);
-      }
-      return give_up("retryx-store answered a frame that is not a reply");
+      return std::move(decoded.frame);
     }
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(give_up_at - Clock::now());
-    if (wait.count() <= 0)
-      return give_up(fmt::format("timeout: no answer from retryx-store within {} ms", deadline.count()));
+    if (wait.count() <= 0) return give_up(timeout_problem);
     pollfd watched{helper_.socket(), static_cast<short>(POLLIN | (unsent.empty() ? 0 : POLLOUT)), 0};
     const int ready = ::poll(&watched, 1, static_cast<int>(wait.count()));
     if (ready < 0 && errno != EINTR) return give_up(fmt::format("cannot wait for retryx-store: {}", std::strerror(errno)));
@@ -122,8 +127,8 @@ StoreAnswer HelperStore::run_script(std::string_view body, const std::vector<std
       if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       const std::string how = helper_.end(std::chrono::milliseconds(25));
       given_up_ = true;
-      return {std::nullopt, how.empty() ? "retryx-store ended without answering"
-                                        : fmt::format("retryx-store ended without answering ({})", how)};
+      return StoreAnswer{std::nullopt, how.empty() ? "retryx-store ended without answering"
+                                                   : fmt::format("retryx-store ended without answering ({})", how)};
     }
   }
 }

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <string>
 #include <sys/types.h>
+#include <variant>
 #include <vector>
 
 #include "file_io.hpp"
 #include "shared_store.hpp"
+#include "store_frames.hpp"
 #include "store/redis_url.hpp"
 
 namespace retryx {
@@ -59,10 +61,14 @@ class StoreHelper {
 };
 
 // The SharedStore over the helper. The helper starts at the first
-// run_script; each call has one deadline of 250 ms from its start (the
-// helper's start included on the first call), sent in the request, and
-// waits for the reply until that deadline and 25 ms of grace (so that the
-// helper's own, more precise, timeout message can arrive). Any failure
+// run_script and says it is ready (its own start: exec, the dynamic
+// loader binding OpenSSL and hiredis, a few ms, but far more on a machine
+// busy with a storm of runs, which is this machine's load and not the
+// store's slowness: bounded apart, by start_bound). Then each call has one
+// deadline of 250 ms (the name lookup, connect, TLS, AUTH and the command),
+// sent in the request, and waits for the reply until that deadline and
+// 25 ms of grace (so that the helper's own, more precise, timeout message
+// can arrive). Any failure
 // (the helper cannot start, ends, answers too late or not in frames, or
 // answers an error) is said once, the helper is ended, and the store is
 // not asked again. A problem does not name the location (location() does)
@@ -77,9 +83,14 @@ class HelperStore final : public SharedStore {
 
   static constexpr std::chrono::milliseconds deadline{250};
   static constexpr std::chrono::milliseconds grace{25};
+  static constexpr std::chrono::milliseconds start_bound{2000};
 
  private:
   StoreAnswer give_up(std::string problem);
+  // Sends out and waits for one frame until give_up_at: the frame, or the
+  // answer that gives up (timeout_problem when the time is out).
+  std::variant<Frame, StoreAnswer> exchange(std::string out, std::chrono::steady_clock::time_point give_up_at,
+                                            const std::string& timeout_problem);
   std::string scrubbed(std::string text) const;
 
   RedisStoreSettings settings_;

@@ -57,11 +57,12 @@ Frame ok_frame(const RedisReply& reply) {
 
 class Service {
  public:
-  // The reply to a request, or nothing (connect).
-  std::optional<Frame> answer(const Frame& request, Clock::time_point received) {
+  // The reply to a request: ["ready"] to connect (an unusable URL is the
+  // error of every script), the script's answer to a script.
+  Frame answer(const Frame& request, Clock::time_point received) {
     if (!request.empty() && request[0] == "connect" && request.size() == 7) {
       connect(request);
-      return std::nullopt;
+      return {"ready"};
     }
     if (request.size() >= 4 && request[0] == "script") return script(request, received);
     return error_frame("internal", "a request retryx-store does not know");
@@ -108,9 +109,7 @@ int serve_store_requests(int in_fd, int out_fd) {
     if (decoded.status == FrameDecode::Status::malformed) return 1;
     if (decoded.status == FrameDecode::Status::complete) {
       pending.erase(0, decoded.consumed);
-      const auto reply = service.answer(decoded.frame, Clock::now());
-      if (!reply) continue;
-      const auto bytes = encode_frame(*reply);
+      const auto bytes = encode_frame(service.answer(decoded.frame, Clock::now()));
       if (!bytes || !write_all(out_fd, *bytes)) return 1;
       continue;
     }

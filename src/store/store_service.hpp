@@ -4,8 +4,10 @@
 // Requests come in frames on in_fd, replies go out on out_fd:
 //
 //   ["connect", url, has_env_password "0"/"1", env_password, cacert, cert, key]
-//       first, once: where the server is and how to reach it. No reply:
-//       a URL that cannot be used is said in the reply to every script.
+//       first, once: where the server is and how to reach it. Reply
+//       ["ready"] (nothing is connected yet): retryx bounds the helper's
+//       start apart from the store's 250 ms. A URL that cannot be used is
+//       said in the reply to every script.
 //   ["script", deadline_ms, body, numkeys, keys..., args...]
 //       runs the script (EVALSHA, EVAL on NOSCRIPT) within deadline_ms of
 //       the request's arrival (connecting included) and replies

@@ -190,6 +190,30 @@ TEST_CASE("store link: a helper that cannot start is a problem once") {
   std::filesystem::remove_all(dir);
 }
 
+// The helper's start is bounded apart from the store's 250 ms (a machine
+// busy with a storm of runs starts it late): one that never says it is
+// ready is given up on at start_bound, and one that ends at once is said.
+TEST_CASE("store link: a helper that never says it is ready is given up on at its start bound") {
+  const std::string dir = testing::temp_dir();
+  const std::string silent = dir + "/retryx-store";
+  { std::ofstream(silent) << "#!/bin/sh\nexec sleep 30\n"; }
+  std::filesystem::permissions(silent, std::filesystem::perms::owner_all);
+  HelperStore store({"unix:///nonexistent/redis.sock", std::nullopt, "", "", ""}, silent);
+  const auto start = Clock::now();
+  CHECK(failed_once(store) == "timeout: retryx-store did not start within 2000 ms");
+  const double waited = ms_since(start);
+  MESSAGE("given up after " << waited << " ms");
+  CHECK(waited >= 1990);
+  CHECK(waited < 10000);
+
+  const std::string quitter = dir + "/quits";
+  { std::ofstream(quitter) << "#!/bin/sh\nexit 3\n"; }
+  std::filesystem::permissions(quitter, std::filesystem::perms::owner_all);
+  HelperStore quits({"unix:///nonexistent/redis.sock", std::nullopt, "", "", ""}, quitter);
+  CHECK(failed_once(quits) == "retryx-store ended without answering (exit status 3)");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("store link: a helper killed between requests is a problem once") {
   RedisServer server;
   for (const bool reaped_elsewhere : {false, true}) {
