@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The store can only help (spec §11): against a real redis-server that is
+# down (connection refused), hung (SIGSTOP), restarted in the middle of a
+# run (its script cache empty: NOSCRIPT), or SCRIPT FLUSHed by the command,
+# that holds a foreign key of another type (WRONGTYPE), or that refuses the
+# password. A store that cannot help is said once (one "store" event) and
+# the run goes on as without the options, with the command's status and
+# within a bound; one that can (after a restart, NOSCRIPT) is used with
+# nothing said. The password is never in the log, the JSON log, the report,
+# nor on the command line of retryx or retryx-store. A Redis LOCATION
+# without --name, or a malformed URL: 125, nothing run, no password said.
+# shellcheck source-path=SCRIPTDIR source=lib.bash
+. "$(dirname "$0")/lib.bash"
+# shellcheck source-path=SCRIPTDIR source=helpers/process.bash
+. "$(dirname "$0")/helpers/process.bash"
+# shellcheck source-path=SCRIPTDIR source=helpers/servers.bash
+. "$(dirname "$0")/helpers/servers.bash"
+# shellcheck source-path=SCRIPTDIR source=helpers/redis.bash
+. "$(dirname "$0")/helpers/redis.bash"
+
+require redis-server redis-cli
+
+# attempts FILE: the attempt events of a JSON log, as (attempt, outcome).
+attempts() { json "$1" '[(e["attempt"], e["outcome"]) for e in ev if e["event"] == "attempt"]'; }
+THREE_FAILED="[(1, 'retry'), (2, 'retry'), (3, 'exhausted')]"
+
+# as_without LABEL DESCRIPTION: the run (JSON log $WORK/LABEL) went on as
+# without the store: status 3, three attempts, one store event naming the
+# location ($where), a valid log.
+as_without() {
+  expect_status 3 "$2: the command's status"
+  expect_eq "$(attempts "$WORK/$1")" "$THREE_FAILED" "$2: the three attempts, as without the options"
+  expect_eq "$(store_events "$WORK/$1")" 1 "$2: one store event"
+  expect_contains "$(json "$WORK/$1" '[e["location"] for e in ev if e["event"] == "store"]')" "$where" \
+    "$2: the store event names the location"
+  expect_valid_logs "$2" "$WORK/$1"
+}
+exists() { [ -e "$1" ]; }
+both() { echo --name job --circuit "$1" --circuit-threshold 100 --retry-budget "$1" --budget-ratio 0 --budget-min 0; }
+
+# --- the server down: connection refused, no such socket ----------------------------
+fleet_run base.jsonl --log-format json -a 3 -d 0 -- sh -c 'exit 3'
+base=$took
+port=$(free_port)
+where=127.0.0.1:$port
+# shellcheck disable=SC2046  # both's words
+fleet_run down.jsonl --log-format json $(both "redis://$where") -a 3 -d 0 -- sh -c 'exit 3'
+as_without down.jsonl "server down"
+echo "server down: ${took} ms (without the options: ${base} ms)"
+below $((took - base)) 2000 "server down: the run takes little longer (ms)"
+where=$WORK/no-such.sock
+fleet_run nosock.jsonl --log-format json --name job --circuit "unix://$where" --retry-budget "unix://$where" \
+  --budget-ratio 0 --budget-min 0 -a 3 -d 0 -- sh -c 'exit 3'
+as_without nosock.jsonl "no such socket"
+fleet_run down.log --name job --circuit "redis://127.0.0.1:$port" -a 2 -d 0 -- sh -c 'exit 3'
+expect_status 3 "server down, text log: the command's status"
+expect_eq "$(count_lines "$err" "127.0.0.1:$port")" 1 "server down, text log: said once"
+
+# --- the server hung (SIGSTOP): the run completes within the bound -----------------
+redis_start --tcp
+URL=$REDIS_URL where=127.0.0.1:$REDIS_PORT
+kill -STOP "$REDIS_PID"
+# shellcheck disable=SC2046
+fleet_run hung.jsonl --log-format json $(both "$URL") -a 3 -d 0 -- sh -c 'exit 3'
+kill -CONT "$REDIS_PID"
+as_without hung.jsonl "server hung"
+echo "server hung (SIGSTOP): ${took} ms (without the options: ${base} ms; the contract: 250 ms per decision)"
+below "$took" 5000 "server hung: the run's wall time (ms)"
+CHECKS=$((CHECKS + 1))
+# shellcheck disable=SC2016  # expanded by eval
+wait_until "$BOUND" eval '[ -z "$(marked | grep retryx)" ]' || fail "server hung: left running: $(marked | tr '\n' ';')"
+
+# --- restarted in the middle of a run: NOSCRIPT, and a new connection --------------
+rm -f "$WORK/first" "$WORK/restarted"
+# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
+fleet_spawn restart.jsonl --log-format json $(both "$URL") --budget-min 10 -a 3 -d 0 -- sh -c '
+  [ -e "$1/first" ] && exit 3
+  touch "$1/first"
+  while [ ! -e "$1/restarted" ]; do sleep 0.05; done
+  exit 3' sh "$WORK"
+CHECKS=$((CHECKS + 1))
+wait_until "$BOUND" exists "$WORK/first" || fail "restart: the first attempt never started"
+expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:runs')" 1 "restart: the run counted on the first server"
+redis_restart
+touch "$WORK/restarted"
+fleet_wait
+expect_eq "${statuses[*]}" 3 "restart: the command's status"
+expect_eq "$(attempts "$WORK/restart.jsonl")" "$THREE_FAILED" "restart: three attempts"
+expect_eq "$(store_problems "$WORK/restart.jsonl")" "[]" "restart: no store event (the new server is used)"
+expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:retries')" 2 "restart: the retries counted on the new server"
+expect_eq "$(redis_cli HGET 'retryx:{job}:circuit' failures)" 1 "restart: the failed run counted on the new server"
+expect_valid_logs "restart" "$WORK/restart.jsonl"
+spawned_logs=()
+# The command empties the script cache at each attempt: EVAL after NOSCRIPT.
+# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
+fleet_run flush.jsonl --log-format json $(both "$URL") --budget-min 10 -a 3 -d 0 \
+  -- sh -c 'redis-cli -s "$1" SCRIPT FLUSH >/dev/null; exit 3' sh "$REDIS_SOCK"
+expect_eq "$(attempts "$WORK/flush.jsonl")" "$THREE_FAILED" "SCRIPT FLUSH: three attempts"
+expect_eq "$(store_problems "$WORK/flush.jsonl")" "[]" "SCRIPT FLUSH: no store event"
+expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:retries')" 4 "SCRIPT FLUSH: its two retries counted"
+expect_eq "$(redis_cli HGET 'retryx:{job}:circuit' failures)" 2 "SCRIPT FLUSH: its failure counted"
+
+# --- foreign keys of another type: WRONGTYPE ---------------------------------------
+redis_cli SET 'retryx:{foreign}:circuit' x >/dev/null
+redis_cli RPUSH 'retryx:{foreign}:budget:retries' x >/dev/null
+for option in --circuit --retry-budget; do
+  fleet_run "wrongtype$option.jsonl" --log-format json --name foreign "$option" "$URL" --budget-ratio 0 --budget-min 0 \
+    -a 3 -d 0 -- sh -c 'exit 3'
+  as_without "wrongtype$option.jsonl" "a foreign key ($option)"
+  expect_contains "$(store_problems "$WORK/wrongtype$option.jsonl")" WRONGTYPE "a foreign key ($option): the problem"
+done
+expect_eq "$(redis_cli GET 'retryx:{foreign}:circuit')" x "a foreign key: left as it was"
+expect_eq "$(redis_cli LRANGE 'retryx:{foreign}:budget:retries' 0 -1)" x "a foreign list: left as it was"
+# A hash of ours that is not a state: said as a circuit problem, treated as closed, replaced.
+redis_cli HSET 'retryx:{corrupt}:circuit' phase sideways failures many >/dev/null
+fleet_run corrupt.jsonl --log-format json --name corrupt --circuit "$URL" -a 1 -- sh -c 'exit 3'
+expect_status 3 "a corrupt circuit: the run goes ahead"
+expect_eq "$(json "$WORK/corrupt.jsonl" '[e["state"] for e in ev if e["event"] == "circuit"]')" "['problem']" \
+  "a corrupt circuit: said once, as a circuit problem"
+expect_eq "$(store_events "$WORK/corrupt.jsonl")" 0 "a corrupt circuit: not a store problem"
+expect_eq "$(redis_cli HGET 'retryx:{corrupt}:circuit' phase) $(redis_cli HGET 'retryx:{corrupt}:circuit' failures)" \
+  "closed 1" "a corrupt circuit: replaced"
+redis_stop
+
+# --- a wrong password: said once, never the password --------------------------------
+GOOD=Corr3ct-h0rse-batt3ry WRONG=Wr0ng-pa55-w0rd
+redis_start --tcp --password "$GOOD"
+where=127.0.0.1:$REDIS_PORT
+# shellcheck disable=SC2046
+fleet_run wrongpw.jsonl --log-format json --report "$WORK/wrongpw.json" \
+  $(both "redis://:$WRONG@$where") -a 3 -d 0 -- sh -c 'exit 3'
+as_without wrongpw.jsonl "a wrong password in the URL"
+expect_secret_kept "$WRONG" "a wrong password in the URL" "$WORK/wrongpw.jsonl" "$WORK/wrongpw.json"
+expect_contains "$(json "$WORK/wrongpw.jsonl" '[e["location"] for e in ev if e["event"] == "store"]')" "***" \
+  "a wrong password in the URL: the location shows ***"
+# shellcheck disable=SC2046
+REDISCLI_AUTH=$WRONG fleet_run wrongpw-env.log --log-file "$WORK/wrongpw-env.file.log" --report "$WORK/wrongpw-env.json" \
+  $(both "redis://$where") -a 3 -d 0 -- sh -c 'exit 3'
+expect_status 3 "a wrong password from REDISCLI_AUTH: the command's status"
+expect_eq "$(count_lines "$(cat "$WORK/wrongpw-env.file.log")" "$where")" 1 "a wrong password from REDISCLI_AUTH: said once"
+expect_secret_kept "$WRONG" "a wrong password from REDISCLI_AUTH" "$WORK/wrongpw-env.file.log" "$WORK/wrongpw-env.json"
+# No password (NOAUTH): the same.
+# shellcheck disable=SC2046
+fleet_run noauth.jsonl --log-format json $(both "redis://$where") -a 3 -d 0 -- sh -c 'exit 3'
+as_without noauth.jsonl "no password"
+
+# --- the password on no command line that ps shows, while the run is alive -----
+# shellcheck disable=SC2016  # $1 is the child's
+hold='touch "$1/held"; while [ ! -e "$1/release" ]; do sleep 0.05; done; exit 3'
+for how in env url; do
+  rm -f "$WORK/held" "$WORK/release"
+  if [ "$how" = env ]; then
+    # shellcheck disable=SC2046
+    REDISCLI_AUTH=$GOOD fleet_spawn "ps-$how.jsonl" --log-format json $(both "redis://$where") --budget-min 10 \
+      -a 1 -- sh -c "$hold" sh "$WORK"
+  else
+    # shellcheck disable=SC2046
+    fleet_spawn "ps-$how.jsonl" --log-format json $(both "redis://:$GOOD@$where") --budget-min 10 \
+      -a 1 -- sh -c "$hold" sh "$WORK"
+  fi
+  CHECKS=$((CHECKS + 1))
+  wait_until "$BOUND" exists "$WORK/held" || fail "ps ($how): the attempt never started"
+  retryx_pid=$(children "${spawned[0]}" | awk '{print $1}')
+  helper_pid=$(children "$retryx_pid" | awk '$3 == "retryx-store" {print $1}')
+  CHECKS=$((CHECKS + 1))
+  [ -n "$helper_pid" ] || fail "ps ($how): no retryx-store beside the attempt: $(children "$retryx_pid" | tr '\n' ';')"
+  [ "$how" = env ] && expect_secret_not_shown "$retryx_pid" "$GOOD" "ps ($how): retryx"
+  [ -n "$helper_pid" ] && expect_secret_not_shown "$helper_pid" "$GOOD" "ps ($how): retryx-store"
+  if [ -n "$helper_pid" ] && tr '\0' '\n' <"/proc/$helper_pid/environ" 2>/dev/null | grep -q '^REDISCLI_AUTH='; then
+    echo "note ($how): retryx-store's environment (readable by its user only) holds REDISCLI_AUTH"
+  fi
+  touch "$WORK/release"
+  fleet_wait
+  expect_eq "${statuses[*]}" 3 "ps ($how): the command's status"
+  expect_eq "$(store_events "$WORK/ps-$how.jsonl")" 0 "ps ($how): the store answered"
+  expect_secret_kept "$GOOD" "ps ($how): the log" "$WORK/ps-$how.jsonl"
+  spawned_logs=()
+done
+redis_stop
+
+# --- bad usage: 125, nothing run, no password -------------------------------------
+for option in --circuit --retry-budget; do
+  rm -f "$WORK/ran"
+  fleet_run noname.log "$option" "redis://:$GOOD@127.0.0.1:6379" -- touch "$WORK/ran"
+  expect_status 125 "$option on Redis without --name"
+  expect_contains "$err" "--name" "$option on Redis without --name: said"
+  expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option on Redis without --name: nothing run"
+  expect_secret_kept "$GOOD" "$option on Redis without --name"
+  for url in "redis://:$GOOD@127.0.0.1:99999" "redis://user:$GOOD@" "rediss://:$GOOD@[::1" \
+    "redis://:$GOOD@127.0.0.1:6379/x" "unix://" "redis://$GOOD@127.0.0.1" "redis://user:$GOOD" \
+    "redis://:$GOOD@127.0.0.1:6379?x" "rediss://:$GOOD@bad_host_%:1"; do
+    fleet_run badurl.log --name job "$option" "$url" -- touch "$WORK/ran"
+    expect_status 125 "$option '${url//$GOOD/PW}'"
+    expect_contains "$err" "$option" "$option '${url//$GOOD/PW}': the option named"
+    expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option '${url//$GOOD/PW}': nothing run"
+    expect_secret_kept "$GOOD" "$option '${url//$GOOD/PW}'"
+  done
+done
+
+expect_none_marked "every retryx and its children ended"
+finish
