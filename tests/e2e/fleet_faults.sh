@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The store can only help (spec §11): against a real redis-server that is
-# down (connection refused), hung (SIGSTOP), restarted in the middle of a
-# run (its script cache empty: NOSCRIPT), or SCRIPT FLUSHed by the command,
-# that holds a foreign key of another type (WRONGTYPE), or that refuses the
-# password. A store that cannot help is said once (one "store" event) and
-# the run goes on as without the options, with the command's status and
-# within a bound; one that can (after a restart, NOSCRIPT) is used with
-# nothing said. The password is never in the log, the JSON log, the report,
-# nor on the command line of retryx or retryx-store. A Redis LOCATION
-# without --name, or a malformed URL: 125, nothing run, no password said.
+# down (connection refused), hung (SIGSTOP), gone in the middle of a run,
+# whose script cache the command empties in the middle of a run (SCRIPT
+# FLUSH: NOSCRIPT), that holds a foreign key of another type (WRONGTYPE) or
+# a hash that is not a circuit state, or that refuses the password. A store
+# that cannot help is said once (one "store" event) and the run goes on as
+# without the options, with the command's status and within a bound; one
+# that can (NOSCRIPT: EVAL) is used with nothing said. The password is
+# never in the log, the JSON log, the report, nor on the command line of
+# retryx or retryx-store. A Redis LOCATION without --name, or a malformed
+# URL: 125, nothing run, no password said.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -70,35 +71,16 @@ CHECKS=$((CHECKS + 1))
 # shellcheck disable=SC2016  # expanded by eval
 wait_until "$BOUND" eval '[ -z "$(marked | grep retryx)" ]' || fail "server hung: left running: $(marked | tr '\n' ';')"
 
-# --- restarted in the middle of a run: NOSCRIPT, and a new connection --------------
-rm -f "$WORK/first" "$WORK/restarted"
-# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
-fleet_spawn restart.jsonl --log-format json $(both "$URL") --budget-min 10 -a 3 -d 0 -- sh -c '
-  [ -e "$1/first" ] && exit 3
-  touch "$1/first"
-  while [ ! -e "$1/restarted" ]; do sleep 0.05; done
-  exit 3' sh "$WORK"
-CHECKS=$((CHECKS + 1))
-wait_until "$BOUND" exists "$WORK/first" || fail "restart: the first attempt never started"
-expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:runs')" 1 "restart: the run counted on the first server"
-redis_restart
-touch "$WORK/restarted"
-fleet_wait
-expect_eq "${statuses[*]}" 3 "restart: the command's status"
-expect_eq "$(attempts "$WORK/restart.jsonl")" "$THREE_FAILED" "restart: three attempts"
-expect_eq "$(store_problems "$WORK/restart.jsonl")" "[]" "restart: no store event (the new server is used)"
-expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:retries')" 2 "restart: the retries counted on the new server"
-expect_eq "$(redis_cli HGET 'retryx:{job}:circuit' failures)" 1 "restart: the failed run counted on the new server"
-expect_valid_logs "restart" "$WORK/restart.jsonl"
-spawned_logs=()
+# --- NOSCRIPT: the server lost its scripts in the middle of a run -------------------
 # The command empties the script cache at each attempt: EVAL after NOSCRIPT.
 # shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
-fleet_run flush.jsonl --log-format json $(both "$URL") --budget-min 10 -a 3 -d 0 \
+fleet_run flush.jsonl --log-format json $(both "$URL") --name flush --budget-min 10 -a 3 -d 0 \
   -- sh -c 'redis-cli -s "$1" SCRIPT FLUSH >/dev/null; exit 3' sh "$REDIS_SOCK"
 expect_eq "$(attempts "$WORK/flush.jsonl")" "$THREE_FAILED" "SCRIPT FLUSH: three attempts"
 expect_eq "$(store_problems "$WORK/flush.jsonl")" "[]" "SCRIPT FLUSH: no store event"
-expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:retries')" 4 "SCRIPT FLUSH: its two retries counted"
-expect_eq "$(redis_cli HGET 'retryx:{job}:circuit' failures)" 2 "SCRIPT FLUSH: its failure counted"
+expect_eq "$(redis_cli ZCARD 'retryx:{flush}:budget:retries')" 2 "SCRIPT FLUSH: its two retries counted"
+expect_eq "$(redis_cli HGET 'retryx:{flush}:circuit' failures)" 1 "SCRIPT FLUSH: its failure counted"
+expect_valid_logs "SCRIPT FLUSH" "$WORK/flush.jsonl"
 
 # --- foreign keys of another type: WRONGTYPE ---------------------------------------
 redis_cli SET 'retryx:{foreign}:circuit' x >/dev/null
@@ -120,7 +102,24 @@ expect_eq "$(json "$WORK/corrupt.jsonl" '[e["state"] for e in ev if e["event"] =
 expect_eq "$(store_events "$WORK/corrupt.jsonl")" 0 "a corrupt circuit: not a store problem"
 expect_eq "$(redis_cli HGET 'retryx:{corrupt}:circuit' phase) $(redis_cli HGET 'retryx:{corrupt}:circuit' failures)" \
   "closed 1" "a corrupt circuit: replaced"
+
+# --- the server gone in the middle of a run: said once, the run goes on -------------
+rm -f "$WORK/first" "$WORK/stopped"
+# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
+fleet_spawn gone.jsonl --log-format json $(both "$URL") --name gone -a 3 -d 0 -- sh -c '
+  [ -e "$1/first" ] && exit 3
+  touch "$1/first"
+  while [ ! -e "$1/stopped" ]; do sleep 0.05; done
+  exit 3' sh "$WORK"
+CHECKS=$((CHECKS + 1))
+wait_until "$BOUND" exists "$WORK/first" || fail "gone: the first attempt never started"
+expect_eq "$(redis_cli ZCARD 'retryx:{gone}:budget:runs')" 1 "gone: the run counted before"
 redis_stop
+touch "$WORK/stopped"
+fleet_wait
+where=$URL
+as_without gone.jsonl "the server gone in the middle of a run"
+spawned_logs=()
 
 # --- a wrong password: said once, never the password --------------------------------
 GOOD=Corr3ct-h0rse-batt3ry WRONG=Wr0ng-pa55-w0rd
@@ -187,7 +186,7 @@ for option in --circuit --retry-budget; do
   expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option on Redis without --name: nothing run"
   expect_secret_kept "$GOOD" "$option on Redis without --name"
   for url in "redis://:$GOOD@127.0.0.1:99999" "redis://user:$GOOD@" "rediss://:$GOOD@[::1" \
-    "redis://:$GOOD@127.0.0.1:6379/x" "unix://" "redis://$GOOD@127.0.0.1" "redis://user:$GOOD" \
+    "redis://:$GOOD@127.0.0.1:6379/x" "unix://" "redis://$GOOD@127.0.0.1" \
     "redis://:$GOOD@127.0.0.1:6379?x" "rediss://:$GOOD@bad_host_%:1"; do
     fleet_run badurl.log --name job "$option" "$url" -- touch "$WORK/ran"
     expect_status 125 "$option '${url//$GOOD/PW}'"
