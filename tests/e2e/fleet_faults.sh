@@ -186,7 +186,7 @@ for option in --circuit --retry-budget; do
   expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option on Redis without --name: nothing run"
   expect_secret_kept "$GOOD" "$option on Redis without --name"
   for url in "redis://:$GOOD@127.0.0.1:99999" "redis://user:$GOOD@" "rediss://:$GOOD@[::1" \
-    "redis://:$GOOD@127.0.0.1:6379/x" "unix://" "redis://$GOOD@127.0.0.1" \
+    "redis://:$GOOD@127.0.0.1:6379/x" "unix://" "redis://$GOOD@127.0.0.1" "redis://user:$GOOD" \
     "redis://:$GOOD@127.0.0.1:6379?x" "rediss://:$GOOD@bad_host_%:1"; do
     fleet_run badurl.log --name job "$option" "$url" -- touch "$WORK/ran"
     expect_status 125 "$option '${url//$GOOD/PW}'"
