@@ -5,8 +5,8 @@
 # given), an ACL user (redis://USER:PASSWORD@..., USER:@ with
 # REDISCLI_AUTH, unix://...?user=USER); a user refused the job's keys
 # (NOPERM), a wrong user or password, or none (NOAUTH): one "store" event,
-# the run as without the options. No password in the log, the JSON log or
-# the report.
+# the run as without the options. No password in the log, the JSON log,
+# the report, nor the policy that --dry-run and -v print.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -101,6 +101,19 @@ fleet job "redis://bob:$BOB@$HOST"
 refused "an ACL user without the job's keys" "perm\|no permissions"
 fleet alpha "redis://alice:$ALICE@$HOST" --circuit-threshold 1
 expect_eq "$(redis_cli HGET 'retryx:{alpha}:circuit' phase)" open "an ACL user: the circuit on the server"
+
+# --- the policy as --dry-run and -v print it: the location, never its password ------
+fleet_run dry.log --dry-run --name job --circuit "redis://:$PASS@$HOST" --retry-budget "redis://alice:$ALICE@$HOST" -- true
+expect_status 0 "--dry-run"
+expect_contains "$out" "circuit redis://:***@$HOST" "--dry-run: the circuit's location"
+expect_contains "$out" "retry budget redis://alice:***@$HOST" "--dry-run: the budget's location"
+expect_secret_kept "$PASS" "--dry-run"
+expect_secret_kept "$ALICE" "--dry-run"
+fleet_run verbose.log -v --name job --circuit "redis://:$PASS@$HOST" --retry-budget "redis://alice:$WRONG@$HOST" -a 1 -- true
+expect_status 0 "-v"
+expect_contains "$err" "circuit redis://:***@$HOST" "-v: the policy line's location"
+expect_secret_kept "$PASS" "-v"
+expect_secret_kept "$WRONG" "-v"
 
 redis_stop
 expect_none_marked "every retryx and its children ended"

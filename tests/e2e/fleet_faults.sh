@@ -165,8 +165,11 @@ for how in env url; do
   [ -n "$helper_pid" ] || fail "ps ($how): no retryx-store beside the attempt: $(children "$retryx_pid" | tr '\n' ';')"
   [ "$how" = env ] && expect_secret_not_shown "$retryx_pid" "$GOOD" "ps ($how): retryx"
   [ -n "$helper_pid" ] && expect_secret_not_shown "$helper_pid" "$GOOD" "ps ($how): retryx-store"
-  if [ -n "$helper_pid" ] && tr '\0' '\n' <"/proc/$helper_pid/environ" 2>/dev/null | grep -q '^REDISCLI_AUTH='; then
-    echo "note ($how): retryx-store's environment (readable by its user only) holds REDISCLI_AUTH"
+  if [ -n "$helper_pid" ]; then
+    # Its environment (readable by its user only) is retryx's without REDISCLI_AUTH: the marker is there.
+    expect_eq "$(tr '\0' '\n' <"/proc/$helper_pid/environ" | grep -c '^REDISCLI_AUTH=')" 0 \
+      "ps ($how): no REDISCLI_AUTH in retryx-store's environment"
+    expect_contains "$(marked)" "$helper_pid " "ps ($how): retryx-store is marked, so the check that it ended sees it"
   fi
   touch "$WORK/release"
   fleet_wait
