@@ -149,6 +149,9 @@ StoreReplies RedisClient::call_all(const std::vector<Command>& commands, Clock::
   // Nothing leaves the module as an exception (no memory, a thread that
   // cannot start, an Asio call that throws).
   try {
+    // A connection kept from the last call that the server has closed
+    // since (restarted, failed over): a new one, within the same deadline.
+    if (connection_ && connection_->transport.peer_gone()) connection_.reset();
     if (!connection_) {
       auto connection = std::make_unique<Connection>();
       if (!connection->reader) return StoreError{StoreError::Kind::internal, "no memory for the reader"};

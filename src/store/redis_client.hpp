@@ -7,8 +7,10 @@
 // connecting, the TLS handshake, AUTH, SELECT and the command(s) (250 ms by
 // default). A call on a client that is not connected connects first,
 // within the same deadline; a connection that failed in any way (not an
-// error reply) is dropped, and the next call connects again. Whether to
-// call again after a failure is the caller's decision.
+// error reply) is dropped, and the next call connects again, as does a
+// call that finds its kept connection closed by the server since the last
+// one (a restart: nothing was sent on it, so nothing runs twice). Whether
+// to call again after a failure is the caller's decision.
 //
 // Errors are values (StoreError), never exceptions; no message holds the
 // password. Writing to a server that closed the connection never raises

@@ -4,9 +4,11 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <cerrno>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include "store/name_lookup.hpp"
 
@@ -56,6 +58,22 @@ void Transport::close() {
   if (tcp_) tcp_->close(ignored);
   if (local_) local_->close(ignored);
   if (tls_) tls_->lowest_layer().close(ignored);
+}
+
+bool Transport::peer_gone() {
+  int fd = -1;
+  if (tls_) fd = tls_->lowest_layer().native_handle();
+  else if (tcp_) fd = tcp_->native_handle();
+  else if (local_) fd = local_->native_handle();
+  if (fd < 0) return true;
+  // A peek, never a read: bytes stay for the reader. Under TLS, bytes may
+  // be the server's own records (session tickets), so only the end of the
+  // stream or an error counts there.
+  char byte = 0;
+  const ssize_t got = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (got == 0) return true;
+  if (got > 0) return !tls_;
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
 template <class Operation>
