@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The store can only help (spec §11): against a real redis-server that is
-# down (connection refused), hung (SIGSTOP), gone in the middle of a run,
-# whose script cache the command empties in the middle of a run (SCRIPT
-# FLUSH: NOSCRIPT), that holds a foreign key of another type (WRONGTYPE) or
-# a hash that is not a circuit state, or that refuses the password. A store
-# that cannot help is said once (one "store" event) and the run goes on as
-# without the options, with the command's status and within a bound; one
-# that can (NOSCRIPT: EVAL) is used with nothing said. The password is
-# never in the log, the JSON log, the report, nor on the command line of
-# retryx or retryx-store. A Redis LOCATION without --name, or a malformed
-# URL: 125, nothing run, no password said.
+# down (connection refused), hung (SIGSTOP), gone or restarted in the
+# middle of a run (then used again: NOSCRIPT), whose script cache the
+# command empties in the middle of a run (SCRIPT FLUSH: NOSCRIPT), that
+# holds a foreign key of another type (WRONGTYPE) or a hash that is not a
+# circuit state, or that refuses the password. A store that cannot help is
+# said once (one "store" event) and the run goes on as without the options,
+# with the command's status and within a bound; one that can (NOSCRIPT:
+# EVAL) is used with nothing said. The password is never in the log, the
+# JSON log, the report, nor on the command line of retryx or retryx-store.
+# A Redis LOCATION without --name, or a malformed URL: 125, nothing run, no
+# password said.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -70,6 +71,28 @@ below "$took" 5000 "server hung: the run's wall time (ms)"
 CHECKS=$((CHECKS + 1))
 # shellcheck disable=SC2016  # expanded by eval
 wait_until "$BOUND" eval '[ -z "$(marked | grep retryx)" ]' || fail "server hung: left running: $(marked | tr '\n' ';')"
+
+# --- restarted in the middle of a run: NOSCRIPT, and a new connection --------------
+rm -f "$WORK/first" "$WORK/restarted"
+# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
+fleet_spawn restart.jsonl --log-format json $(both "$URL") --budget-min 10 -a 3 -d 0 -- sh -c '
+  [ -e "$1/first" ] && exit 3
+  touch "$1/first"
+  while [ ! -e "$1/restarted" ]; do sleep 0.05; done
+  exit 3' sh "$WORK"
+CHECKS=$((CHECKS + 1))
+wait_until "$BOUND" exists "$WORK/first" || fail "restart: the first attempt never started"
+expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:runs')" 1 "restart: the run counted on the first server"
+redis_restart
+touch "$WORK/restarted"
+fleet_wait
+expect_eq "${statuses[*]}" 3 "restart: the command's status"
+expect_eq "$(attempts "$WORK/restart.jsonl")" "$THREE_FAILED" "restart: three attempts"
+expect_eq "$(store_problems "$WORK/restart.jsonl")" "[]" "restart: no store event (the new server is used)"
+expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:retries')" 2 "restart: the retries counted on the new server"
+expect_eq "$(redis_cli HGET 'retryx:{job}:circuit' failures)" 1 "restart: the failed run counted on the new server"
+expect_valid_logs "restart" "$WORK/restart.jsonl"
+spawned_logs=()
 
 # --- NOSCRIPT: the server lost its scripts in the middle of a run -------------------
 # The command empties the script cache at each attempt: EVAL after NOSCRIPT.
