@@ -187,19 +187,25 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   // the process layer, set up before the circuit is asked: when it cannot
   // be (no temporary directory for -O, say), no half-open trial is recorded
   ProcessLayer processes(policy.process, policy.classify.output, held ? &*held : nullptr);
+  // --circuit and --retry-budget: on files, or on a Redis store (a fleet;
+  // its helper is started at the first request)
+  SharedState shared(policy, identity, envp);
+
   // -> exit status, or death by the signal that interrupted the run; what
-  // was held written out first unless the run succeeded
+  // was held written out first unless the run succeeded, the stores'
+  // helpers ended before dying
   // A signal that came after the loop (while the circuit, the metrics or
   // the budget waited for a lock) is not lost either: retryx dies by it.
   auto finish = [&](int status, std::optional<int> signal, bool succeeded) {
     if (!signal) signal = processes.stop_requested();
     if (held && !succeeded) status = write_out_held(processes, *held, status, signal);
-    if (signal) die_by_signal(*signal);
+    if (signal) {
+      shared.end();
+      die_by_signal(*signal);
+    }
     return status;
   };
 
-  // --circuit and --retry-budget: on files, or on a Redis store (a fleet)
-  const SharedState shared(policy, identity, envp);
   // the circuit breaker may refuse the run (75); a store that fails admits it
   CircuitBreaker* circuit = shared.circuit();
   if (circuit) {

@@ -55,4 +55,10 @@ SharedState::SharedState(const Policy& policy, const RunIdentity& identity, cons
   }
 }
 
+void SharedState::end() {
+  circuit_.reset();
+  budget_.reset();
+  stores_.clear();  // each helper: its socket closed, its exit waited for, reaped
+}
+
 }  // namespace retryx

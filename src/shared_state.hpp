@@ -26,6 +26,9 @@ class SharedState {
   SharedState(const Policy& policy, const RunIdentity& identity, const char* const* envp);
   CircuitBreaker* circuit() const { return circuit_.get(); }  // nullptr without --circuit
   RetryBudget* budget() const { return budget_.get(); }       // nullptr without --retry-budget
+  // Ends the stores' helpers now (and drops the circuit and the budget):
+  // before retryx dies by a signal, so that no helper outlives it.
+  void end();
 
  private:
   SharedStore& store_for(const StoreLocation& location, const Policy& policy, const char* const* envp);
