@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The store can only help (spec §11): against a real redis-server that is
-# down (connection refused), hung (SIGSTOP), gone or restarted in the
+# down (connection refused), hung (SIGSTOP; a SIGTERM to retryx then still
+# ends it promptly), busy with a script (BUSY), gone or restarted in the
 # middle of a run (then used again: NOSCRIPT), whose script cache the
 # command empties in the middle of a run (SCRIPT FLUSH: NOSCRIPT), that
 # holds a foreign key of another type (WRONGTYPE) or a hash that is not a
@@ -59,8 +60,9 @@ expect_status 3 "server down, text log: the command's status"
 expect_eq "$(count_lines "$err" "127.0.0.1:$port")" 1 "server down, text log: said once"
 
 # --- the server hung (SIGSTOP): the run completes within the bound -----------------
-redis_start --tcp
+redis_start --tcp -- --busy-reply-threshold 100
 URL=$REDIS_URL where=127.0.0.1:$REDIS_PORT
+no_retryx_left() { ! marked | grep -q retryx; }
 kill -STOP "$REDIS_PID"
 # shellcheck disable=SC2046
 fleet_run hung.jsonl --log-format json $(both "$URL") -a 3 -d 0 -- sh -c 'exit 3'
@@ -69,8 +71,57 @@ as_without hung.jsonl "server hung"
 echo "server hung (SIGSTOP): ${took} ms (without the options: ${base} ms; the contract: 250 ms per decision)"
 below "$took" 5000 "server hung: the run's wall time (ms)"
 CHECKS=$((CHECKS + 1))
-# shellcheck disable=SC2016  # expanded by eval
-wait_until "$BOUND" eval '[ -z "$(marked | grep retryx)" ]' || fail "server hung: left running: $(marked | tr '\n' ';')"
+wait_until "$BOUND" no_retryx_left || fail "server hung: left running: $(marked | tr '\n' ';')"
+# SIGTERM while retryx waits for the hung server: it dies by it, promptly.
+# The wait lasts 250 ms from the helper's start: a try whose TERM would come
+# after the run has ended is made again (at most 5 tries).
+helper_started() { # (the main thread's children: one file, quick enough for that window)
+  local children child
+  [ -e "/proc/$term_pid/task/$term_pid/children" ] || return 1
+  read -ra children 2>/dev/null <"/proc/$term_pid/task/$term_pid/children" # (no final newline: status 1)
+  for child in "${children[@]}"; do
+    [ "$(cat "/proc/$child/comm" 2>/dev/null)" = retryx-store ] && return 0
+  done
+  return 1
+}
+kill -STOP "$REDIS_PID"
+termed=no
+for try in 1 2 3 4 5; do
+  # shellcheck disable=SC2046
+  env "$MARK" "$RETRYX" $(both "$URL") -a 3 -d 0 -- sh -c 'exit 3' 2>"$WORK/term.log" &
+  term_pid=$!
+  # shellcheck disable=SC2016  # expanded by eval
+  wait_until "$BOUND" eval 'helper_started || ended "$term_pid"'
+  start=$(now_ms)
+  if ! ended "$term_pid" && kill -TERM "$term_pid" 2>/dev/null; then termed=yes; fi
+  wait_until "$BOUND" ended "$term_pid"
+  took=$(($(now_ms) - start))
+  wait "$term_pid"
+  status=$? err=$(cat "$WORK/term.log")
+  [ "$termed" = yes ] && [ "$status" != 3 ] && break
+  echo "SIGTERM while the server hangs, try $try: the run ended first (status $status); again"
+  termed=no
+done
+kill -CONT "$REDIS_PID"
+expect_eq "$termed" yes "SIGTERM, server hung: sent while retryx waited"
+expect_status 143 "SIGTERM, server hung: retryx dies by it"
+echo "SIGTERM while the server hangs: retryx gone ${took} ms later"
+below "$took" 3000 "SIGTERM, server hung: promptly (ms)"
+CHECKS=$((CHECKS + 1))
+wait_until "$BOUND" no_retryx_left || fail "SIGTERM, server hung: left running: $(marked | tr '\n' ';')"
+
+# --- the server busy with a script (BUSY): said once, the run goes on ---------------
+redis_cli EVAL 'while true do end' 0 >/dev/null 2>&1 &
+busy=$!
+server_busy() { redis_cli PING 2>&1 | grep -q BUSY; }
+CHECKS=$((CHECKS + 1))
+wait_until "$BOUND" server_busy || fail "BUSY: the server never got busy"
+# shellcheck disable=SC2046
+fleet_run busy.jsonl --log-format json $(both "$URL") -a 3 -d 0 -- sh -c 'exit 3'
+redis_cli SCRIPT KILL >/dev/null
+wait "$busy"
+as_without busy.jsonl "server busy"
+expect_contains "$(store_problems "$WORK/busy.jsonl")" BUSY "server busy: the problem"
 
 # --- restarted in the middle of a run: NOSCRIPT, and a new connection --------------
 rm -f "$WORK/first" "$WORK/restarted"
