@@ -162,9 +162,10 @@ class AttemptLoop {
       if (!verdict.granted) {
         record.outcome = AttemptOutcome::budget;
         record.retry_reason = std::exchange(
-            record.reason, fmt::format("the retry budget is spent ({} retries in the last {}; {} allowed for {} run{})",
-                                       verdict.retries, format_duration(policy_.budget.window), verdict.allowed,
-                                       verdict.runs, verdict.runs == 1 ? "" : "s"));
+            record.reason, fmt::format("the retry budget is spent ({} retr{} in the last {}; {} allowed for {} run{})",
+                                       verdict.retries, verdict.retries == 1 ? "y" : "ies",
+                                       format_duration(policy_.budget.window), verdict.allowed, verdict.runs,
+                                       verdict.runs == 1 ? "" : "s"));
         return record;
       }
     }

@@ -41,7 +41,7 @@ run --retry-budget "$B" --budget-ratio 0 --budget-min 1 --report "$WORK/report.j
 expect_status 7 "refused: the last attempt's status"
 expect_eq "$(attempts_failed)" 2 "refused: the first attempt and the one retry allowed"
 expect_contains "$err" "attempt 2/5 failed after" "refused: the second attempt ran"
-expect_contains "$err" "exit code 7; not retrying: the retry budget is spent (1 retries in the last 1m; 1 allowed for 1 run)" \
+expect_contains "$err" "exit code 7; not retrying: the retry budget is spent (1 retry in the last 1m; 1 allowed for 1 run)" \
   "refused: the attempt's line says why"
 expect_contains "$(printf '%s\n' "$err" | tail -n 1)" "giving up after 2 attempts" "refused: the last line"
 expect_contains "$(cat "$WORK/report.json")" '"outcome":"budget"' "refused: the report's outcome"

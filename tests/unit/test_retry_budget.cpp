@@ -206,7 +206,7 @@ TEST_CASE("a retry the budget refuses is not made: the run gives up with the att
   REQUIRE(r.log.records.size() == 2);
   CHECK(r.log.records[0].outcome == AttemptOutcome::retry);
   CHECK(r.log.records[1].outcome == AttemptOutcome::budget);
-  CHECK(r.log.records[1].reason == "the retry budget is spent (1 retries in the last 1m; 1 allowed for 1 run)");
+  CHECK(r.log.records[1].reason == "the retry budget is spent (1 retry in the last 1m; 1 allowed for 1 run)");
   CHECK(r.log.records[1].retry_reason == "every failure is retried");
   CHECK(r.summary.reason == r.log.records[1].reason);
   CHECK(r.time.sleeps.size() == 1);  // no sleep after the refusal
