@@ -5,8 +5,9 @@
 # name); a certificate that does not verify (another CA, or the system's
 # trust store) is one "store" event and the run goes on as without the
 # options; a server that requires a client certificate (tls-auth-clients
-# yes) is used with --redis-cert/--redis-key, and without them the run
-# fails open.
+# yes) is used with --redis-cert/--redis-key (or a certificate and key in
+# one file), and without them the run fails open; a CA file that cannot be
+# read fails open too; TLS files without a rediss:// LOCATION are 125.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -75,6 +76,18 @@ below "$took" 5000 "plain redis:// to the TLS port: the run's wall time (ms)"
 expect_eq "$(redis_cli KEYS 'retryx:{other-ca}*') $(redis_cli KEYS 'retryx:{system}*')" " " \
   "certificates that do not verify: nothing written"
 
+# A CA file that cannot be read is the store's problem, said once; the run goes on.
+fleet no-ca no-ca.jsonl "rediss://127.0.0.1:$PORT" --redis-cacert "$WORK/no-such-ca.crt"
+failed_open no-ca.jsonl "a CA file that does not exist" "no-such-ca.crt"
+# TLS files without a rediss:// LOCATION: a usage error, nothing run.
+for option in --redis-cacert --redis-cert --redis-key; do
+  rm -f "$WORK/ran"
+  fleet_run tls-usage.log --name job --circuit "redis://127.0.0.1:$PORT" "$option" "$CERTS/ca.crt" -- touch "$WORK/ran"
+  expect_status 125 "$option without rediss://"
+  expect_contains "$err" "$option" "$option without rediss://: named"
+  expect_eq "$(ls "$WORK/ran" 2>/dev/null)" "" "$option without rediss://: nothing run"
+done
+
 # --- a client certificate required (tls-auth-clients yes) --------------------------
 redis_stop
 redis_start --tls --tls-clients yes
@@ -84,6 +97,10 @@ fleet client client.jsonl "rediss://127.0.0.1:$PORT" --redis-cacert "$CERTS/ca.c
 used client client.jsonl "a required client certificate given"
 fleet no-client no-client.jsonl "rediss://127.0.0.1:$PORT" --redis-cacert "$CERTS/ca.crt"
 failed_open no-client.jsonl "a required client certificate not given" .
+# The certificate and its key in one file: --redis-cert alone.
+cat "$CERTS/client.crt" "$CERTS/client.key" >"$CERTS/client.pem"
+fleet one-file one-file.jsonl "rediss://127.0.0.1:$PORT" --redis-cacert "$CERTS/ca.crt" --redis-cert "$CERTS/client.pem"
+used one-file one-file.jsonl "a client certificate and its key in one file"
 # A client certificate from another CA: refused by the server.
 (cd "$CERTS" && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out stranger.key 2>/dev/null &&
   openssl req -x509 -new -key stranger.key -subj /CN=stranger -days 2 -out stranger.crt 2>/dev/null)
