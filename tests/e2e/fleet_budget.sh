@@ -7,7 +7,8 @@
 # refused; a refused retry ends the run with the last attempt's status and
 # outcome "budget" (text, JSON, report); the window slides; jobs have
 # budgets of their own; a run that gave up for the budget failed, for the
-# circuit on the same server. Each key expires in at least 7 days.
+# circuit on the same server; the URL's database is used. Each key expires
+# in at least 7 days and the window, refreshed on every write.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -87,6 +88,21 @@ for _ in $(seq 200); do
 done
 expect_eq "$granted" yes "window: a retry granted again once the window has passed"
 expect_eq "$(retries window)" 1 "window: the retries outside the window are forgotten"
+
+# --- the expiry: refreshed on every write, at least the window --------------------
+redis_cli PEXPIRE 'retryx:{storm}:budget:runs' 5000 >/dev/null
+fleet_run expiry.log --name storm --retry-budget "$URL" --budget-ratio 10% --budget-min 2 --budget-window 10d -a 1 -- true
+for key in runs retries; do
+  pttl=$(redis_cli PTTL "retryx:{storm}:budget:$key")
+  CHECKS=$((CHECKS + 1))
+  [ "$pttl" -gt $((9 * 86400000)) ] 2>/dev/null || fail "a 10-day window: budget:$key expires in $pttl ms"
+done
+
+# --- a database of the URL's (redis://.../DB, unix://...?db=N) --------------------
+fleet_run db.log --name db --retry-budget "$URL?db=3" --budget-ratio 0 --budget-min 1 -a 3 -d 0 -- false
+expect_eq "$(count_lines "$err" 'retrying in')" 1 "database 3: the budget's one retry"
+expect_eq "$(redis_cli -n 3 ZCARD 'retryx:{db}:budget:retries') $(redis_cli EXISTS 'retryx:{db}:budget:retries')" "1 0" \
+  "database 3: the keys there, not in 0"
 
 # --- jobs: a budget each --------------------------------------------------------
 for job in alpha beta; do

@@ -6,7 +6,8 @@
 # cooldown one trial is let through, and when several runs start at once
 # exactly one of them is the trial; a successful trial closes the circuit;
 # 20 runs at once count every failure (the key's "failures" field). The key
-# retryx:{NAME}:circuit has an expiry of at least 7 days.
+# retryx:{NAME}:circuit has an expiry of at least 7 days and the cooldown,
+# refreshed on every write.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -110,6 +111,24 @@ expect_contains "$(cat "$WORK/six.jsonl")" '"message":"circuit closed: the trial
 expect_eq "$(store_events "$WORK/six.jsonl")" 0 "six runs at once: the store answered every one"
 expect_eq "$(field phase) $(field failures)" "closed 0" "a successful trial closes the circuit and resets the count"
 spawned_logs=()
+
+# --- the expiry: refreshed on every write, at least the cooldown ------------------
+# expires_in KEY MIN_MS DESCRIPTION: KEY's time to live is above MIN_MS.
+expires_in() {
+  local pttl
+  pttl=$(redis_cli PTTL "$1")
+  CHECKS=$((CHECKS + 1))
+  [ "$pttl" -gt "$2" ] 2>/dev/null || fail "$3: PTTL $pttl ms, expected over $2 ms"
+}
+KEY='retryx:{expiry}:circuit'
+fleet_run expiry1.log --name expiry --circuit "$URL" -a 1 -- false
+expires_in "$KEY" $((WEEK_MS - 600000)) "a failure: 7 days"
+redis_cli PEXPIRE "$KEY" 5000 >/dev/null
+fleet_run expiry2.log --name expiry --circuit "$URL" -a 1 -- false
+expires_in "$KEY" $((WEEK_MS - 600000)) "the next write: 7 days again"
+fleet_run expiry3.log --name expiry --circuit "$URL" --circuit-cooldown 30d -a 1 -- false
+expires_in "$KEY" $((29 * 86400000)) "a 30-day cooldown: at least 30 days"
+expect_eq "$(field failures)" 3 "the expiry's runs: every failure kept"
 
 # --- 20 runs at once: every failure counted --------------------------------------
 KEY='retryx:{storm}:circuit'

@@ -3,15 +3,15 @@
 # down (connection refused), hung (SIGSTOP; a SIGTERM to retryx then still
 # ends it promptly), busy with a script (BUSY), gone or restarted in the
 # middle of a run (then used again: NOSCRIPT), whose script cache the
-# command empties in the middle of a run (SCRIPT FLUSH: NOSCRIPT), that
-# holds a foreign key of another type (WRONGTYPE) or a hash that is not a
-# circuit state, or that refuses the password. A store that cannot help is
-# said once (one "store" event) and the run goes on as without the options,
-# with the command's status and within a bound; one that can (NOSCRIPT:
-# EVAL) is used with nothing said. The password is never in the log, the
-# JSON log, the report, nor on the command line of retryx or retryx-store.
-# A Redis LOCATION without --name, or a malformed URL: 125, nothing run, no
-# password said.
+# command empties in the middle of a run (SCRIPT FLUSH: NOSCRIPT), that has
+# no such database (SELECT), that holds a foreign key of another type
+# (WRONGTYPE) or a hash that is not a circuit state, or that refuses the
+# password. A store that cannot help is said once (one "store" event) and
+# the run goes on as without the options, with the command's status and
+# within a bound; one that can (NOSCRIPT: EVAL) is used with nothing said.
+# The password is never in the log, the JSON log, the report, nor on the
+# command line of retryx or retryx-store. A Redis LOCATION without --name,
+# or a malformed URL: 125, nothing run, no password said.
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 . "$(dirname "$0")/lib.bash"
 # shellcheck source-path=SCRIPTDIR source=helpers/process.bash
@@ -155,6 +155,13 @@ expect_eq "$(store_problems "$WORK/flush.jsonl")" "[]" "SCRIPT FLUSH: no store e
 expect_eq "$(redis_cli ZCARD 'retryx:{flush}:budget:retries')" 2 "SCRIPT FLUSH: its two retries counted"
 expect_eq "$(redis_cli HGET 'retryx:{flush}:circuit' failures)" 1 "SCRIPT FLUSH: its failure counted"
 expect_valid_logs "SCRIPT FLUSH" "$WORK/flush.jsonl"
+
+# --- a database the server does not have (SELECT refused) -------------------------
+where=127.0.0.1:$REDIS_PORT/99
+# shellcheck disable=SC2046
+fleet_run nodb.jsonl --log-format json $(both "redis://$where") -a 3 -d 0 -- sh -c 'exit 3'
+as_without nodb.jsonl "no database 99"
+where=127.0.0.1:$REDIS_PORT
 
 # --- foreign keys of another type: WRONGTYPE ---------------------------------------
 redis_cli SET 'retryx:{foreign}:circuit' x >/dev/null
