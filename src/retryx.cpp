@@ -189,7 +189,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
   ProcessLayer processes(policy.process, policy.classify.output, held ? &*held : nullptr);
   // --circuit and --retry-budget: on files, or on a Redis store (a fleet;
   // its helper is started at the first request)
-  SharedState shared(policy, identity, envp);
+  SharedState shared(policy, identity, envp, [&processes] { return processes.stop_requested().has_value(); });
 
   // -> exit status, or death by the signal that interrupted the run; what
   // was held written out first unless the run succeeded, the stores'

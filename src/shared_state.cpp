@@ -27,11 +27,13 @@ SharedStore& SharedState::store_for(const StoreLocation& location, const Policy&
   std::unique_ptr<SharedStore>& store = stores_[location.text];
   if (!store)
     store = open_redis_store(RedisStoreSettings{location.text, variable(envp, "REDISCLI_AUTH"), policy.redis_tls.cacert,
-                                                policy.redis_tls.cert, policy.redis_tls.key});
+                                                policy.redis_tls.cert, policy.redis_tls.key, stopping_});
   return *store;
 }
 
-SharedState::SharedState(const Policy& policy, const RunIdentity& identity, const char* const* envp) {
+SharedState::SharedState(const Policy& policy, const RunIdentity& identity, const char* const* envp,
+                         std::function<bool()> stopping)
+    : stopping_(std::move(stopping)) {
   const auto& circuit = policy.circuit.location;
   const auto& budget = policy.budget.location;
   // When the two share a store, a store that fails drops both.

@@ -7,6 +7,7 @@
 // budget when they name the same one, so that a store that fails is said
 // once and dropped for both. No store is opened for files or without the
 // options.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,7 +24,10 @@ class SharedState {
  public:
   // envp: retryx's environment, where REDISCLI_AUTH is read (the URL's
   // password wins over it).
-  SharedState(const Policy& policy, const RunIdentity& identity, const char* const* envp);
+  // stopping: whether retryx has been told to stop (a wait for a store is
+  // abandoned then).
+  SharedState(const Policy& policy, const RunIdentity& identity, const char* const* envp,
+              std::function<bool()> stopping = {});
   CircuitBreaker* circuit() const { return circuit_.get(); }  // nullptr without --circuit
   RetryBudget* budget() const { return budget_.get(); }       // nullptr without --retry-budget
   // Ends the stores' helpers now (and drops the circuit and the budget):
@@ -32,6 +36,7 @@ class SharedState {
 
  private:
   SharedStore& store_for(const StoreLocation& location, const Policy& policy, const char* const* envp);
+  std::function<bool()> stopping_;
   std::map<std::string, std::unique_ptr<SharedStore>> stores_;  // by URL; outlives the users below
   std::unique_ptr<CircuitBreaker> circuit_;
   std::unique_ptr<RetryBudget> budget_;

@@ -1,5 +1,6 @@
 #include "shared_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -15,6 +16,9 @@ namespace retryx {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How often a wait for the helper looks whether retryx was told to stop.
+constexpr std::chrono::milliseconds stop_check{50};
 
 std::optional<std::vector<std::int64_t>> integers(const Frame& frame) {
   std::vector<std::int64_t> values;
@@ -110,9 +114,13 @@ std::variant<Frame, StoreAnswer> HelperStore::exchange(std::string out, Clock::t
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(give_up_at - Clock::now());
     if (wait.count() <= 0) return give_up(timeout_problem);
     pollfd watched{helper_.socket(), static_cast<short>(POLLIN | (unsent.empty() ? 0 : POLLOUT)), 0};
-    const int ready = ::poll(&watched, 1, static_cast<int>(wait.count()));
+    const int ready = ::poll(&watched, 1, static_cast<int>(std::min<std::int64_t>(wait.count(), stop_check.count())));
     if (ready < 0 && errno != EINTR) return give_up(fmt::format("cannot wait for retryx-store: {}", std::strerror(errno)));
-    if (ready <= 0) continue;
+    if (ready <= 0) {
+      // A signal ends the run: no store problem to say, nothing more to ask.
+      if (settings_.stopping && settings_.stopping()) return give_up("");
+      continue;
+    }
     if (!unsent.empty() && (watched.revents & POLLOUT)) {
       const ssize_t sent = ::send(helper_.socket(), unsent.data(), unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent > 0) unsent.remove_prefix(static_cast<std::size_t>(sent));

@@ -11,6 +11,7 @@
 // with a password). From then on the store is not asked again in this run:
 // every call returns no reply and no problem.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct RedisStoreSettings {
   std::string url;                          // redis://, rediss:// or unix:// (already checked by the policy)
   std::optional<std::string> env_password;  // REDISCLI_AUTH, read by retryx (the URL's password wins)
   std::string cacert, cert, key;            // --redis-cacert, --redis-cert, --redis-key
+  // Whether retryx has been told to stop (a signal): a wait for the store
+  // is abandoned then, silently (the run ends by the signal). None: never.
+  std::function<bool()> stopping;
 };
 
 // The real store: the `retryx-store` helper executable (which alone holds

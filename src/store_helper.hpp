@@ -66,9 +66,13 @@ class StoreHelper {
 // busy with a storm of runs, which is this machine's load and not the
 // store's slowness: bounded apart, by start_bound). Then each call has one
 // deadline of 250 ms (the name lookup, connect, TLS, AUTH and the command),
-// sent in the request, and waits for the reply until that deadline and
-// 25 ms of grace (so that the helper's own, more precise, timeout message
-// can arrive). Any failure
+// sent in the request and kept by the helper, and waits for the reply until
+// that deadline and a grace of as much again: the helper's own timeout
+// message arrives within the deadline unless this machine is too busy to
+// run it, and a helper starved by a storm of runs on one host is not a slow
+// store (retryx giving up then would fail open after the server may have
+// counted the decision). A wait is abandoned, silently, once retryx has
+// been told to stop (settings.stopping, asked every 50 ms). Any failure
 // (the helper cannot start, ends, answers too late or not in frames, or
 // answers an error) is said once, the helper is ended, and the store is
 // not asked again. A problem does not name the location (location() does)
@@ -82,7 +86,7 @@ class HelperStore final : public SharedStore {
   pid_t helper_pid() const { return helper_.pid(); }  // 0 when not running
 
   static constexpr std::chrono::milliseconds deadline{250};
-  static constexpr std::chrono::milliseconds grace{25};
+  static constexpr std::chrono::milliseconds grace{250};
   static constexpr std::chrono::milliseconds start_bound{2000};
 
  private:

@@ -66,6 +66,7 @@ std::string kind_name(StoreError::Kind kind) {
 // any bytes received beyond the replies taken so far).
 struct RedisClient::Connection {
   Transport transport;
+  Clock::time_point last_used = Clock::now();
   std::unique_ptr<redisReader, ReaderFree> reader{redisReaderCreate()};
 
   // Writes the commands at once and reads as many replies. Error replies
@@ -150,8 +151,12 @@ StoreReplies RedisClient::call_all(const std::vector<Command>& commands, Clock::
   // cannot start, an Asio call that throws).
   try {
     // A connection kept from the last call that the server has closed
-    // since (restarted, failed over): a new one, within the same deadline.
-    if (connection_ && connection_->transport.peer_gone()) connection_.reset();
+    // since (restarted, failed over), or that has been idle so long (a run's
+    // attempts can take hours) that a NAT, a load balancer or a failover to
+    // another host may have dropped it without a word, which no peek sees:
+    // a new one, within the same deadline.
+    if (connection_ && (Clock::now() - connection_->last_used > idle_limit || connection_->transport.peer_gone()))
+      connection_.reset();
     if (!connection_) {
       auto connection = std::make_unique<Connection>();
       if (!connection->reader) return StoreError{StoreError::Kind::internal, "no memory for the reader"};
@@ -162,6 +167,7 @@ StoreReplies RedisClient::call_all(const std::vector<Command>& commands, Clock::
       connection_ = std::move(connection);
     }
     auto answer = connection_->exchange(commands, deadline);
+    connection_->last_used = Clock::now();
     if (auto* problem = std::get_if<StoreError>(&answer)) {
       connection_.reset();  // its state is unknown: the next call connects again
       return scrubbed(*problem, settings_.location.password);

@@ -9,8 +9,9 @@
 // within the same deadline; a connection that failed in any way (not an
 // error reply) is dropped, and the next call connects again, as does a
 // call that finds its kept connection closed by the server since the last
-// one (a restart: nothing was sent on it, so nothing runs twice). Whether
-// to call again after a failure is the caller's decision.
+// one (a restart: nothing was sent on it, so nothing runs twice) or left
+// idle for more than idle_limit (a peer gone without a word). Whether to
+// call again after a failure is the caller's decision.
 //
 // Errors are values (StoreError), never exceptions; no message holds the
 // password. Writing to a server that closed the connection never raises
@@ -86,6 +87,7 @@ class RedisClient {
   RedisClient& operator=(const RedisClient&) = delete;
 
   using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds idle_limit{30};
 
   // One command, within settings.deadline from now (or until `deadline`).
   StoreReply call(const Command& command);

@@ -66,13 +66,14 @@ bool Transport::peer_gone() {
   else if (tcp_) fd = tcp_->native_handle();
   else if (local_) fd = local_->native_handle();
   if (fd < 0) return true;
-  // A peek, never a read: bytes stay for the reader. Under TLS, bytes may
-  // be the server's own records (session tickets), so only the end of the
-  // stream or an error counts there.
+  // A peek, never a read. No command is outstanding, so any byte is news:
+  // in plain text, what no command asked for; under TLS, most often the
+  // server's close_notify before its FIN (Redis sends one when it closes a
+  // client: its idle timeout, CLIENT KILL, a failover's kill of the normal
+  // clients). A new connection is never wrong: nothing was sent on this one.
   char byte = 0;
   const ssize_t got = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (got == 0) return true;
-  if (got > 0) return !tls_;
+  if (got >= 0) return true;
   return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 

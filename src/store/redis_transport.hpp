@@ -41,9 +41,9 @@ class Transport {
   std::variant<std::size_t, StoreError> read_some(char* buffer, std::size_t size, Clock::time_point deadline);
   // Whether a connection kept from an earlier call is seen dead before a
   // command is written on it: the server closed or reset it (a restart, a
-  // failover, its timeout), or, in plain text, sent what no command asked
-  // for. A command written there would be lost, and the call failed, where
-  // a new connection answers.
+  // failover, its timeout), or sent anything at all while no command was
+  // outstanding (under TLS, its close_notify). A command written there
+  // would be lost, and the call failed, where a new connection answers.
   bool peer_gone();
 
  private:

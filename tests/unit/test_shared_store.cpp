@@ -214,6 +214,27 @@ TEST_CASE("store link: a helper that never says it is ready is given up on at it
   std::filesystem::remove_all(dir);
 }
 
+// A signal ends the run: a wait for the helper (here, one that never says
+// it is ready) is abandoned at once, with nothing to say.
+TEST_CASE("store link: a wait for the helper is abandoned silently once retryx is told to stop") {
+  const std::string dir = testing::temp_dir();
+  const std::string silent = dir + "/retryx-store";
+  { std::ofstream(silent) << "#!/bin/sh\nexec sleep 30\n"; }
+  std::filesystem::permissions(silent, std::filesystem::perms::owner_all);
+  const auto start = Clock::now();
+  RedisStoreSettings settings{"unix:///nonexistent/redis.sock", std::nullopt, "", "", ""};
+  settings.stopping = [&] { return Clock::now() - start > std::chrono::milliseconds(100); };
+  HelperStore store(settings, silent);
+  const auto answer = store.run_script("return 1", {}, {});
+  const double waited = ms_since(start);
+  MESSAGE("abandoned after " << waited << " ms");
+  CHECK_FALSE(answer.reply.has_value());
+  CHECK(answer.problem.empty());
+  CHECK(store.helper_pid() == 0);
+  CHECK(waited < 1000);  // the start bound is 2000 ms
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("store link: a helper killed between requests is a problem once") {
   RedisServer server;
   for (const bool reaped_elsewhere : {false, true}) {

@@ -111,6 +111,29 @@ TEST_CASE("store TLS: a hung server (SIGSTOP) during the handshake gives a timeo
   server.resume();
 }
 
+// Redis sends close_notify before its FIN when it closes a TLS client (its
+// idle timeout, CLIENT KILL, a failover's kill of the normal clients): the
+// next call sees bytes where no reply was due and connects again.
+TEST_CASE("store TLS: a connection the server closed between two calls is a new connection") {
+  const Certificates certs;
+  RedisServer server(certs.server_args("server", "optional"), RedisServer::Listen::tls);
+  auto parsed = parse_redis_url(server.tcp_url("rediss"), std::nullopt);
+  RedisClient client({std::get<RedisLocation>(parsed), {certs("ca.crt")}, std::chrono::milliseconds(250)});
+  auto id = [&] {
+    const auto answer = client.call({"CLIENT", "ID"});
+    if (auto* problem = std::get_if<StoreError>(&answer)) FAIL(kind_name(problem->kind) << ": " << problem->message);
+    return std::get<RedisReply>(answer).integer;
+  };
+  const long long first = id();
+  auto admin_url = parse_redis_url(server.unix_url(), std::nullopt);
+  RedisClient admin({std::get<RedisLocation>(admin_url), {}, std::chrono::milliseconds(250)});
+  const auto killed = admin.call({"CLIENT", "KILL", "ID", std::to_string(first)});
+  REQUIRE(std::holds_alternative<RedisReply>(killed));
+  CHECK(std::get<RedisReply>(killed).integer == 1);
+  check_pong(client.call({"PING"}));
+  CHECK(id() != first);
+}
+
 TEST_CASE("store TLS: the server closing mid-command raises no SIGPIPE") {
   struct sigaction action {}, previous {};
   action.sa_handler = SIG_DFL;
