@@ -27,30 +27,52 @@ runs() { redis_cli ZCARD "retryx:{$1}:budget:runs"; }       # runs NAME: runs in
 retries() { redis_cli ZCARD "retryx:{$1}:budget:retries"; } # retries NAME: retries in the window
 
 # --- 20 runs at once: 2 to 4 retries in all ------------------------------------
-for i in $(seq 20); do
-  fleet_spawn "storm$i.jsonl" --log-format json --name storm --retry-budget "$URL" --budget-ratio 10% \
-    --budget-min 2 -a 6 -d 0 -- sh -c 'exit 7'
+# A run that the store cannot answer within 250 ms (a machine loaded past
+# that: the sanitizer build beside other tests) goes on without the budget,
+# as it must, and its retries are not the budget's: such a storm is made
+# again (a new job, at most 3 storms) so that the exact bound is checked on
+# one that the store answered throughout; the server never grants more in any.
+for try in 1 2 3; do
+  STORM=storm$try
+  for i in $(seq 20); do
+    fleet_spawn "$STORM-$i.jsonl" --log-format json --name "$STORM" --retry-budget "$URL" --budget-ratio 10% \
+      --budget-min 2 -a 6 -d 0 -- sh -c 'exit 7'
+  done
+  fleet_wait
+  cat "${spawned_logs[@]}" >"$WORK/storm.jsonl"
+  spawned_logs=()
+  spent=$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["outcome"] == "retry" for e in ev)')
+  opened=$(went_alone "$WORK/storm.jsonl")
+  CHECKS=$((CHECKS + 1))
+  [ "$(retries "$STORM")" -le 4 ] 2>/dev/null || fail "20 runs at once: the server granted $(retries "$STORM") retries"
+  expect_eq "$(how_many 7)" 20 "20 runs at once: each exits with the last attempt's status"
+  expect_eq "$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["attempt"] == 1 for e in ev)')" 20 \
+    "20 runs at once: every first attempt ran"
+  expect_valid_logs "20 runs at once" "$WORK/storm.jsonl"
+  [ "$opened" = 0 ] && break
+  echo "20 runs at once, storm $try: $opened runs went on without the store: $(
+    store_problems "$WORK/storm.jsonl" | cut -c1-300)"
+  expect_eq "$(store_events "$WORK/storm.jsonl")" "$opened" \
+    "20 runs at once, storm $try: each run that went on without the store said so once"
+  alone=$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["outcome"] == "retry" and e["run_id"] not in
+    {x["run_id"] for x in ev if x["event"] == "store"} for e in ev)')
+  CHECKS=$((CHECKS + 1))
+  [ "$alone" -le "$(retries "$STORM")" ] 2>/dev/null ||
+    fail "20 runs at once, storm $try: the runs the store answered made $alone retries, the server granted $(retries "$STORM")"
 done
-fleet_wait
-cat "${spawned_logs[@]}" >"$WORK/storm.jsonl"
-spawned_logs=()
-spent=$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["outcome"] == "retry" for e in ev)')
 echo "20 runs at once: $spent retries spent (bound 4)"
-CHECKS=$((CHECKS + 1))
-if ! { [ "$spent" -ge 2 ] && [ "$spent" -le 4 ]; } 2>/dev/null; then fail "20 runs at once: $spent retries, expected 2 to 4"; fi
-expect_eq "$(retries storm)" "$spent" "20 runs at once: the server counts the retries made"
-expect_eq "$(runs storm)" 20 "20 runs at once: the server counts the 20 runs"
-expect_valid_logs "20 runs at once" "$WORK/storm.jsonl"
-expect_eq "$(store_events "$WORK/storm.jsonl")" 0 "20 runs at once: the store answered every one"
-expect_eq "$(how_many 7)" 20 "20 runs at once: each exits with the last attempt's status"
-expect_eq "$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["attempt"] == 1 for e in ev)')" 20 \
-  "20 runs at once: every first attempt ran"
-expect_eq "$(json "$WORK/storm.jsonl" 'sorted({(e["outcome"], e["exit_status"]) for e in ev if e["event"] == "end"})')" \
-  "[('budget', 7)]" "20 runs at once: each gave up for the budget, status 7"
-expect_eq "$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["outcome"] == "budget" for e in ev)')" 20 \
-  "20 runs at once: each run's last attempt has outcome budget"
+if alone_allowed "$opened" "20 runs at once, 3 storms"; then
+  CHECKS=$((CHECKS + 1))
+  if ! { [ "$spent" -ge 2 ] && [ "$spent" -le 4 ]; } 2>/dev/null; then fail "20 runs at once: $spent retries, expected 2 to 4"; fi
+  expect_eq "$(retries "$STORM")" "$spent" "20 runs at once: the server counts the retries made"
+  expect_eq "$(runs "$STORM")" 20 "20 runs at once: the server counts the 20 runs"
+  expect_eq "$(json "$WORK/storm.jsonl" 'sorted({(e["outcome"], e["exit_status"]) for e in ev if e["event"] == "end"})')" \
+    "[('budget', 7)]" "20 runs at once: each gave up for the budget, status 7"
+  expect_eq "$(json "$WORK/storm.jsonl" 'sum(e["event"] == "attempt" and e["outcome"] == "budget" for e in ev)')" 20 \
+    "20 runs at once: each run's last attempt has outcome budget"
+fi
 for key in runs retries; do
-  pttl=$(redis_cli PTTL "retryx:{storm}:budget:$key")
+  pttl=$(redis_cli PTTL "retryx:{$STORM}:budget:$key")
   CHECKS=$((CHECKS + 1))
   [ "$pttl" -gt $((WEEK_MS - 600000)) ] 2>/dev/null || fail "budget:$key expires in $pttl ms, not in 7 days"
 done
@@ -90,10 +112,10 @@ expect_eq "$granted" yes "window: a retry granted again once the window has pass
 expect_eq "$(retries window)" 1 "window: the retries outside the window are forgotten"
 
 # --- the expiry: refreshed on every write, at least the window --------------------
-redis_cli PEXPIRE 'retryx:{storm}:budget:runs' 5000 >/dev/null
-fleet_run expiry.log --name storm --retry-budget "$URL" --budget-ratio 10% --budget-min 2 --budget-window 10d -a 1 -- true
+redis_cli PEXPIRE "retryx:{$STORM}:budget:runs" 5000 >/dev/null
+fleet_run expiry.log --name "$STORM" --retry-budget "$URL" --budget-ratio 10% --budget-min 2 --budget-window 10d -a 1 -- true
 for key in runs retries; do
-  pttl=$(redis_cli PTTL "retryx:{storm}:budget:$key")
+  pttl=$(redis_cli PTTL "retryx:{$STORM}:budget:$key")
   CHECKS=$((CHECKS + 1))
   [ "$pttl" -gt $((9 * 86400000)) ] 2>/dev/null || fail "a 10-day window: budget:$key expires in $pttl ms"
 done

@@ -89,26 +89,29 @@ for i in 1 2 3 4 5 6; do
     sh "$WORK"
 done
 ended_runs() { local p n=0; for p in "${spawned[@]}"; do ended "$p" && n=$((n + 1)); done; echo "$n"; }
-five_ended() { [ "$(ended_runs)" -ge 5 ]; }
-trial_started() { compgen -G "$WORK/trial.*" >/dev/null; }
+commands() { compgen -G "$WORK/trial.*" | wc -l; } # the runs that started the command
+settled() { [ $(($(ended_runs) + $(commands))) -ge 6 ] && [ "$(commands)" -ge 1 ]; } # each refused or running
 CHECKS=$((CHECKS + 1))
-wait_until "$BOUND" five_ended || fail "six runs at once: $(ended_runs) ended, expected 5 refused"
-wait_until "$BOUND" trial_started || fail "six runs at once: no trial started"
-expect_eq "$(compgen -G "$WORK/trial.*" | wc -l)" 1 "six runs at once: one trial runs the command"
+wait_until "$BOUND" settled || fail "six runs at once: $(ended_runs) ended, $(commands) started the command"
+# (A run that went on without the store, allowed in the sanitizer build
+# only, runs the command beside the trial: see alone_allowed.)
+alone=$(cat "${spawned_logs[@]}" | grep -c '"event":"store"')
+expect_eq "$(commands)" $((1 + alone)) "six runs at once: one trial runs the command"
 expect_eq "$(field phase)" half_open "six runs at once: half-open while the trial runs"
 touch "$WORK/trial-may-end"
 fleet_wait
-expect_eq "$(how_many 75) $(how_many 0)" "5 1" "six runs at once: five refused (75), the trial succeeded"
+expect_eq "$(how_many 75) $(how_many 0)" "$((5 - alone)) $((1 + alone))" "six runs at once: five refused (75), the trial succeeded"
 cat "${spawned_logs[@]}" >"$WORK/six.jsonl"
 expect_valid_logs "six runs at once" "$WORK/six.jsonl"
-expect_eq "$(json "$WORK/six.jsonl" 'sorted(e["state"] for e in ev if e["event"] == "circuit")')" \
-  "['closed', 'refused', 'refused', 'refused', 'refused', 'refused', 'trial']" \
-  "six runs at once: five refusals, one trial that closed the circuit"
-expect_eq "$(json "$WORK/six.jsonl" 'sum("trial run" in e["message"] for e in ev if e.get("state") == "refused")')" 5 \
-  "six runs at once: the refused ones name the trial under way"
+if alone_allowed "$alone" "six runs at once"; then
+  expect_eq "$(json "$WORK/six.jsonl" 'sorted(e["state"] for e in ev if e["event"] == "circuit")')" \
+    "['closed', 'refused', 'refused', 'refused', 'refused', 'refused', 'trial']" \
+    "six runs at once: five refusals, one trial that closed the circuit"
+  expect_eq "$(json "$WORK/six.jsonl" 'sum("trial run" in e["message"] for e in ev if e.get("state") == "refused")')" 5 \
+    "six runs at once: the refused ones name the trial under way"
+fi
 expect_contains "$(cat "$WORK/six.jsonl")" '"message":"circuit closed: the trial run succeeded"' \
   "six runs at once: the trial's success closes it, said"
-expect_eq "$(store_events "$WORK/six.jsonl")" 0 "six runs at once: the store answered every one"
 expect_eq "$(field phase) $(field failures)" "closed 0" "a successful trial closes the circuit and resets the count"
 spawned_logs=()
 
@@ -136,13 +139,15 @@ for i in $(seq 20); do
   fleet_spawn "storm$i.jsonl" --log-format json --name storm --circuit "$URL" --circuit-threshold 1000 -a 1 -- false
 done
 fleet_wait
-expect_eq "$(how_many 1)" 20 "20 runs at once: each the command's status"
-expect_eq "$(field failures)" 20 "20 runs at once: every failure counted"
-expect_eq "$(field phase)" closed "20 runs at once: below the threshold, closed"
 cat "${spawned_logs[@]}" >"$WORK/storm.jsonl"
+alone=$(went_alone "$WORK/storm.jsonl")
+expect_eq "$(how_many 1)" 20 "20 runs at once: each the command's status"
+expect_eq "$(field failures)" $((20 - alone)) "20 runs at once: every failure counted"
+alone_allowed "$alone" "20 runs at once"
+expect_eq "$(field phase)" closed "20 runs at once: below the threshold, closed"
 expect_valid_logs "20 runs at once" "$WORK/storm.jsonl"
 expect_eq "$(json "$WORK/storm.jsonl" 'sum(e["event"] == "end" for e in ev)')" 20 "20 runs at once: 20 ends"
-expect_eq "$(store_events "$WORK/storm.jsonl")" 0 "20 runs at once: the store answered every one"
+expect_eq "$(store_events "$WORK/storm.jsonl")" "$alone" "20 runs at once: a run without the store said so once"
 expect_valid_logs "sequential runs" "$WORK"/fail?.jsonl "$WORK/refused.jsonl" "$WORK/trial-fails.jsonl"
 
 redis_stop

@@ -224,6 +224,26 @@ json() { python3 "$JSONL" eval "$1" "$2" 2>/dev/null || echo "(not a JSON log: $
 store_problems() { json "$1" '[e["problem"] for e in ev if e["event"] == "store"]'; }
 store_events() { json "$1" 'sum(e["event"] == "store" for e in ev)'; }
 
+# went_alone FILE: how many runs of the JSON log went on without the store
+# (a "store" event: no answer within 250 ms, say, on a loaded machine).
+went_alone() { json "$1" 'len({e["run_id"] for e in ev if e["event"] == "store"})'; }
+
+# alone_allowed N DESCRIPTION: N runs of many at once that went on without
+# the store are allowed only in the sanitizer build (E2E_SANITIZED=1), whose
+# slowness with many processes at once on a small machine passes the store's
+# 250 ms (as the spec wants, they fail open); said, and then the caller
+# checks what still holds. Elsewhere it is a failure. Returns 0 when N is 0.
+alone_allowed() {
+  [ "$1" = 0 ] && return 0
+  if [ "${E2E_SANITIZED:-0}" = 1 ]; then
+    echo "note: $2: $1 runs went on without the store (sanitizer build): the exact checks are left out"
+  else
+    CHECKS=$((CHECKS + 1))
+    fail "$2: $1 runs went on without the store (no answer within its bound)"
+  fi
+  return 1
+}
+
 # expect_valid_logs DESCRIPTION FILE...: each one a valid JSON log of one
 # or more runs (helpers/jsonl_check.py check_runs).
 expect_valid_logs() {
