@@ -130,11 +130,40 @@ std::string path_of(const Value& v) {
   return v.text;
 }
 
+// The scheme of a LOCATION that looks like a URL (SCHEME:/..., SCHEME
+// being a letter, then letters, digits, '+', '.' or '-'), with its ':';
+// empty for anything else.
+std::string_view url_scheme(std::string_view text) {
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !letter(text[0]) || text.substr(colon + 1, 1) != "/") return {};
+  for (const char c : text.substr(1, colon - 1))
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '.' && c != '-') return {};
+  return text.substr(0, colon + 1);
+}
+
+bool same_nocase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+}
+
 // --circuit and --retry-budget: a file, or a Redis URL (redis://,
 // rediss://, unix://; spec §11), read here so that a bad one stops the
 // run before anything runs. The message names the option, never the
-// value: a URL may hold a password.
+// value: a URL may hold a password. A LOCATION that looks like another
+// URL (a mistyped scheme: redis:/, http://) is no file either: taken as
+// a path, it would be created, and shown in the log, password and all.
 StoreLocation location_of(const Value& v) {
+  const std::string_view scheme = url_scheme(v.text);
+  if (!scheme.empty() && !store::is_redis_url(v.text)) {
+    const std::string_view name = scheme.substr(0, scheme.size() - 1);
+    const bool ours = same_nocase(name, "redis") || same_nocase(name, "rediss") || same_nocase(name, "unix");
+    const std::string what = ours ? fmt::format("'{}' followed by one '/' is not a Redis URL (write {}://...)", scheme, name)
+                                  : fmt::format("'{}' is not a Redis URL scheme (redis://, rediss://, unix://)", scheme);
+    throw UsageError(fmt::format("{}: {}; a LOCATION that looks like a URL is not taken as a file path (for a file "
+                                 "so named, write ./ before it)",
+                                 v.source, what));
+  }
   if (!store::is_redis_url(v.text)) return {path_of(v), v.text, false, false};
   auto parsed = store::parse_redis_url(v.text, std::nullopt);
   if (const auto* why = std::get_if<std::string>(&parsed))

@@ -40,8 +40,10 @@ BudgetAnswer RedisBudget::step(const std::string& script, const std::string& mem
     return answer;
   }
   given_up_ = true;
-  if (reply)
+  if (reply) {
+    store_.give_up();  // for the circuit too when it shares the store
     answer.problem = fmt::format("{}: the budget script's reply is not one of ours ({} numbers)", location(), reply->size());
+  }
   else if (!stored.problem.empty())  // empty when the store failed before and said so then
     answer.problem = fmt::format("{}: {}", location(), stored.problem);
   if (!answer.problem.empty()) answer.problem += fmt::format("; going on without {}", dropped_);

@@ -9,6 +9,8 @@
 //
 // A store that cannot answer is said once; from then on every retry is
 // granted without asking it (the run goes on as if there were no budget).
+// A reply that is not one of ours is one too, and gives the store up
+// (SharedStore::give_up): a circuit that shares it is not asked either.
 #include <string>
 
 #include "retry_budget.hpp"

@@ -52,9 +52,11 @@ std::optional<std::vector<std::int64_t>> RedisCircuit::ask(const std::string& sc
   StoreAnswer answer = store_.run_script(script, {key_}, args);
   if (answer.reply && answer.reply->size() == size && state_at(*answer.reply, 0)) return std::move(answer.reply);
   given_up_ = true;
-  if (answer.reply)
+  if (answer.reply) {
+    store_.give_up();  // for the budget too when it shares the store
     problem = fmt::format("{}: the circuit script's reply is not one of ours ({} numbers)", location(),
                           answer.reply->size());
+  }
   else if (!answer.problem.empty())  // empty when the store failed before and said so then
     problem = fmt::format("{}: {}", location(), answer.problem);
   if (!problem.empty()) problem += fmt::format("; going on without {}", dropped_);
@@ -93,6 +95,7 @@ CircuitChange RedisCircuit::after_run(RunOutcome outcome) {
                          {*word, trial_ ? "1" : "0", number(settings_.threshold), fmt::format("{}", cooldown_ms)}, 10,
                          problem);
   if (!reply || !state_at(*reply, 6)) {
+    if (reply) store_.give_up();
     CircuitChange change;
     change.store_problem = reply ? fmt::format("{}: the circuit script's reply is not one of ours; going on without {}",
                                                location(), dropped_)

@@ -11,6 +11,8 @@
 //
 // A store that cannot answer is a store problem, said once: the run goes
 // ahead as if --circuit were not given, and nothing is recorded after it.
+// A reply that is not one of ours is one too, and gives the store up
+// (SharedStore::give_up): a budget that shares it is not asked either.
 #include <string>
 
 #include "circuit.hpp"

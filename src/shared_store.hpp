@@ -9,7 +9,8 @@
 // name lookup, connect, TLS, AUTH and the command together) returns no
 // reply and, the first time only, a problem in words for the log (never
 // with a password). From then on the store is not asked again in this run:
-// every call returns no reply and no problem.
+// every call returns no reply and no problem. give_up() does the same when
+// a user of the store finds a reply it cannot use.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,12 @@ class SharedStore {
                                  const std::vector<std::string>& args) = 0;
   // The location for the log: the URL with the password as ***.
   virtual std::string location() const = 0;
+  // Stops asking the store for the rest of the run, as after a failure:
+  // every call from then on answers no reply and no problem. For a user
+  // that found the store's reply not one of ours (said by that user), so
+  // that the circuit and the budget sharing the store both go on without
+  // it, as the message says.
+  virtual void give_up() = 0;
 };
 
 // A Redis LOCATION and what its connection needs.

@@ -83,6 +83,10 @@ class HelperStore final : public SharedStore {
   StoreAnswer run_script(std::string_view body, const std::vector<std::string>& keys,
                          const std::vector<std::string>& args) override;
   std::string location() const override { return location_; }
+  // Ends the helper; no more requests (the user said why).
+  void give_up() override {
+    if (!given_up_) give_up(std::string());
+  }
   pid_t helper_pid() const { return helper_.pid(); }  // 0 when not running
 
   static constexpr std::chrono::milliseconds deadline{250};

@@ -139,6 +139,25 @@ expect_eq "$(first_line)" "retryx: error: --delays: invalid value '': no delays 
 bad --delays "'1s,,2s'" --delays 1s,,2s
 expect_contains "$(first_line)" "delay 2 is empty" "--delays 1s,,2s: which delay is empty"
 
+# A --circuit or --retry-budget LOCATION that looks like a URL but is not a
+# Redis one (a mistyped scheme) is no file path either: 125, the scheme
+# named and nothing after it (a password), no file made, even with -v.
+mkdir "$WORK/cwd"
+cd "$WORK/cwd" || exit 1
+for option in --circuit --retry-budget; do
+  for location in 'redis:/:hunter2@db.example' 'Rediss:/:hunter2@db.example' 'unix:/run/hunter2.sock' \
+    'http://:hunter2@db.example'; do
+    bad "$option" "'${location%%:*}:'" -v --name j "$option" "$location"
+    expect_not_contains "$err" hunter2 "retryx $option '$location': nothing of the value after the scheme"
+    expect_eq "$(ls -A "$WORK/cwd")" "" "retryx $option '$location': no file made"
+  done
+done
+expect_contains "$err" "is not a Redis URL scheme" "http: is named as another scheme"
+RETRYX_CIRCUIT='redis:/:hunter2@db.example' bad RETRYX_CIRCUIT "'redis:'" --name j
+expect_not_contains "$err" hunter2 "RETRYX_CIRCUIT 'redis:/...': nothing of the value after the scheme"
+expect_eq "$(ls -A "$WORK/cwd")" "" "RETRYX_CIRCUIT 'redis:/...': no file made"
+cd - >/dev/null || exit 1
+
 # No command at all.
 rm -f "$marker"
 run -a 3

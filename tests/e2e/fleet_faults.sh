@@ -40,6 +40,22 @@ as_without() {
 }
 exists() { [ -e "$1" ]; }
 both() { echo --name job --circuit "$1" --circuit-threshold 100 --retry-budget "$1" --budget-ratio 0 --budget-min 0; }
+# hold_first LOG ARGS...: spawns a run (fleet_spawn, JSON log $WORK/LOG,
+# retryx's ARGS, -a 3 -d 0) whose attempts exit 3, the first one only once
+# $WORK/release exists; returns when that first attempt has started.
+hold_first() {
+  local log=$1
+  shift
+  rm -f "$WORK/first" "$WORK/release"
+  # shellcheck disable=SC2016  # $1 is the child's
+  fleet_spawn "$log" --log-format json "$@" -a 3 -d 0 -- sh -c '
+    [ -e "$1/first" ] && exit 3
+    touch "$1/first"
+    while [ ! -e "$1/release" ]; do sleep 0.05; done
+    exit 3' sh "$WORK"
+  CHECKS=$((CHECKS + 1))
+  wait_until "$BOUND" exists "$WORK/first" || fail "${log%.jsonl}: the first attempt never started"
+}
 
 # --- the server down: connection refused, no such socket ----------------------------
 fleet_run base.jsonl --log-format json -a 3 -d 0 -- sh -c 'exit 3'
@@ -124,18 +140,11 @@ as_without busy.jsonl "server busy"
 expect_contains "$(store_problems "$WORK/busy.jsonl")" BUSY "server busy: the problem"
 
 # --- restarted in the middle of a run: NOSCRIPT, and a new connection --------------
-rm -f "$WORK/first" "$WORK/restarted"
-# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
-fleet_spawn restart.jsonl --log-format json $(both "$URL") --budget-min 10 -a 3 -d 0 -- sh -c '
-  [ -e "$1/first" ] && exit 3
-  touch "$1/first"
-  while [ ! -e "$1/restarted" ]; do sleep 0.05; done
-  exit 3' sh "$WORK"
-CHECKS=$((CHECKS + 1))
-wait_until "$BOUND" exists "$WORK/first" || fail "restart: the first attempt never started"
+# shellcheck disable=SC2046  # both's words
+hold_first restart.jsonl $(both "$URL") --budget-min 10
 expect_eq "$(redis_cli ZCARD 'retryx:{job}:budget:runs')" 1 "restart: the run counted on the first server"
 redis_restart
-touch "$WORK/restarted"
+touch "$WORK/release"
 fleet_wait
 expect_eq "${statuses[*]}" 3 "restart: the command's status"
 expect_eq "$(attempts "$WORK/restart.jsonl")" "$THREE_FAILED" "restart: three attempts"
@@ -185,18 +194,11 @@ expect_eq "$(redis_cli HGET 'retryx:{corrupt}:circuit' phase) $(redis_cli HGET '
   "closed 1" "a corrupt circuit: replaced"
 
 # --- the server gone in the middle of a run: said once, the run goes on -------------
-rm -f "$WORK/first" "$WORK/stopped"
-# shellcheck disable=SC2016,SC2046  # $1 is the child's; both's words
-fleet_spawn gone.jsonl --log-format json $(both "$URL") --name gone -a 3 -d 0 -- sh -c '
-  [ -e "$1/first" ] && exit 3
-  touch "$1/first"
-  while [ ! -e "$1/stopped" ]; do sleep 0.05; done
-  exit 3' sh "$WORK"
-CHECKS=$((CHECKS + 1))
-wait_until "$BOUND" exists "$WORK/first" || fail "gone: the first attempt never started"
+# shellcheck disable=SC2046  # both's words
+hold_first gone.jsonl $(both "$URL") --name gone
 expect_eq "$(redis_cli ZCARD 'retryx:{gone}:budget:runs')" 1 "gone: the run counted before"
 redis_stop
-touch "$WORK/stopped"
+touch "$WORK/release"
 fleet_wait
 where=$URL
 as_without gone.jsonl "the server gone in the middle of a run"

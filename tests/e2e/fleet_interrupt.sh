@@ -22,6 +22,7 @@ redis_start --unix
 store_helper() { pgrep -P "$1" -x retryx-store; }
 helper_started() { [ -n "$(store_helper "$1")" ]; }
 
+expect_eq "$(redis_cli EXISTS 'retryx:{job}:circuit')" 0 "no circuit state before the runs"
 for signal in TERM HUP ALRM; do  # (a background job of this shell ignores INT and QUIT)
   rm -f "$WORK/started"
   env "$MARK" "$RETRYX" --name job --circuit "$REDIS_URL" --retry-budget "$REDIS_URL" -a 3 -d 0 \
@@ -40,15 +41,25 @@ for signal in TERM HUP ALRM; do  # (a background job of this shell ignores INT a
   fi
   expect_eq "$(grep -c 'store' "$WORK/$signal.log")" 0 "$signal: the store answered (no store line)"
 done
-failures=$(redis_cli HGET 'retryx:{job}:circuit' failures)
-expect_eq "${failures:-0}" 0 "interrupted runs count for nothing in the circuit"
+# Each interrupted run was recorded (the state written back: closed, no
+# failure), and none counted as a failure.
+expect_eq "$(redis_cli HGET 'retryx:{job}:circuit' phase) $(redis_cli HGET 'retryx:{job}:circuit' failures)" \
+  "closed 0" "interrupted runs are recorded and count for nothing in the circuit"
 
-# A run that ends by itself ends its helper too.
-# (the backoff's 2s delay leaves time to see the helper)
-env "$MARK" "$RETRYX" --name job --circuit "$REDIS_URL" -a 2 -d 2s -j none -- false < /dev/null 2> "$WORK/end.log" &
+# A run that ends by itself ends its helper too. Its first attempt waits
+# for $WORK/release, made once the helper has been seen.
+rm -f "$WORK/held" "$WORK/release"
+# shellcheck disable=SC2016  # $1 is the child's
+env "$MARK" "$RETRYX" --name job --circuit "$REDIS_URL" -a 2 -d 0 -- sh -c '
+  [ -e "$1/held" ] && exit 1
+  echo held > "$1/held"
+  while [ ! -e "$1/release" ]; do sleep 0.05; done
+  exit 1' sh "$WORK" < /dev/null 2> "$WORK/end.log" &
 pid=$!
+wait_until "$BOUND" file_has "$WORK/held" || fail "the first attempt did not start"
 wait_until "$BOUND" helper_started "$pid" || fail "no retryx-store beside the run"
 helper=$(store_helper "$pid")
+touch "$WORK/release"
 wait "$pid"
 status=$?
 expect_status 1 "a run that gives up: the command's status"

@@ -2,8 +2,9 @@
 // SharedStore for the unit tests of the fleet's logic: in this process, the
 // store module's RedisClient and run_script against a real redis-server
 // (redis_server.hpp), with the seam's contract (a problem said once, then
-// no more asking); and a store that always fails. The real one is the
-// retryx-store helper (shared_store.cpp).
+// no more asking); a store that always fails; and one whose replies are
+// given. The real one is the retryx-store helper (shared_store.cpp).
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ class InProcessStore final : public SharedStore {
     return {std::move(numbers), ""};
   }
   std::string location() const override { return store::describe_location(client_.settings().location); }
+  void give_up() override { failed_ = true; }
   int calls = 0;
 
  private:
@@ -63,7 +65,29 @@ class FailingStore final : public SharedStore {
     return {std::nullopt, ++calls == 1 ? "connect: Connection refused" : ""};
   }
   std::string location() const override { return "redis://127.0.0.1:1"; }
+  void give_up() override {}  // it has, at the first call
   int calls = 0;
+};
+
+// A store that answers, in turn, the replies given (the last one again and
+// again), as a store with scripts of another retryx would: replies that
+// are not always ours. It counts the calls it answered; once given up it
+// answers nothing and does not count.
+class RepliesStore final : public SharedStore {
+ public:
+  explicit RepliesStore(std::vector<std::vector<std::int64_t>> replies) : replies_(std::move(replies)) {}
+  StoreAnswer run_script(std::string_view, const std::vector<std::string>&, const std::vector<std::string>&) override {
+    if (given_up) return {};
+    ++calls;
+    return {replies_[std::min(static_cast<std::size_t>(calls), replies_.size()) - 1], ""};
+  }
+  std::string location() const override { return "redis://127.0.0.1:6379"; }
+  void give_up() override { given_up = true; }
+  int calls = 0;
+  bool given_up = false;
+
+ private:
+  std::vector<std::vector<std::int64_t>> replies_;
 };
 
 // A real redis-server (on a unix socket) and a client, for the scripts'

@@ -190,6 +190,51 @@ TEST_CASE("a Redis LOCATION: a bad URL is a usage error without the password - a
   }
 }
 
+TEST_CASE("a LOCATION that looks like a URL but not a Redis one: a usage error naming the scheme alone - not a file") {
+  const std::string tail =
+      "; a LOCATION that looks like a URL is not taken as a file path (for a file so named, write ./ before it)";
+  for (const std::string option : {"circuit", "retry-budget"}) {
+    INFO(option);
+    const auto error_for = [&](const std::string& location) {
+      Values values;
+      values.command_line["name"] = {"j", "--name"};
+      values.command_line[option] = {location, "--" + option};
+      const std::string error = usage_error(values);
+      CHECK(error.find("hunter2") == std::string::npos);
+      return error;
+    };
+    // A Redis scheme with one '/': the review's case.
+    CHECK(error_for("redis:/:hunter2@db.example") ==
+          "--" + option + ": 'redis:' followed by one '/' is not a Redis URL (write redis://...)" + tail);
+    CHECK(error_for("REDISS:/:hunter2@db.example:6380") ==
+          "--" + option + ": 'REDISS:' followed by one '/' is not a Redis URL (write REDISS://...)" + tail);
+    CHECK(error_for("unix:/run/hunter2.sock") ==
+          "--" + option + ": 'unix:' followed by one '/' is not a Redis URL (write unix://...)" + tail);
+    CHECK(error_for("redis:/") == "--" + option + ": 'redis:' followed by one '/' is not a Redis URL (write redis://...)" + tail);
+    // Another scheme.
+    CHECK(error_for("http://:hunter2@db.example") ==
+          "--" + option + ": 'http:' is not a Redis URL scheme (redis://, rediss://, unix://)" + tail);
+    CHECK(error_for("redis+tls://u:hunter2@db.example").starts_with("--" + option + ": 'redis+tls:' is not a Redis URL scheme"));
+    CHECK(error_for("x-1.a:/hunter2").starts_with("--" + option + ": 'x-1.a:' is not a Redis URL scheme"));
+    // From the environment: named by its variable.
+    Values environment;
+    environment.environment[option] = {"redis:/:hunter2@db.example",
+                                       option == "circuit" ? "RETRYX_CIRCUIT" : "RETRYX_RETRY_BUDGET"};
+    CHECK(usage_error(environment).starts_with(environment.environment[option].source + ": 'redis:' followed by one '/'"));
+  }
+  // Files, however their names look otherwise.
+  for (const std::string file : {"./redis:/:x@db", "state/redis:/x", "redis:x", "redis", "1http://x", "-:/x", "_a:/x",
+                                 "a b:/x", "/var/lib/retryx/circuit.json", ":/x", "C:\\x"}) {
+    INFO(file);
+    Values values;
+    values.command_line["circuit"] = {file, "--circuit"};
+    const Policy p = build_policy(values);
+    REQUIRE(p.circuit.location.has_value());
+    CHECK_FALSE(p.circuit.location->redis);
+    CHECK(p.circuit.location->text == file);
+  }
+}
+
 TEST_CASE("Redis TLS files (--redis-cacert and the client certificate): only for a rediss LOCATION") {
   Values values;
   values.command_line["redis-cacert"] = {"/etc/ca.pem", "--redis-cacert"};

@@ -9,10 +9,12 @@
 #include "fleet_scripts.hpp"
 #include "in_process_store.hpp"
 #include "redis_budget.hpp"
+#include "redis_circuit.hpp"
 
 using namespace retryx;
 using retryx::testing::FailingStore;
 using retryx::testing::InProcessStore;
+using retryx::testing::RepliesStore;
 using retryx::testing::ServerAtHand;
 
 namespace {
@@ -196,6 +198,27 @@ TEST_CASE("redis budget: a store that cannot be reached is said once and grants 
   CHECK(run.retry().problem.empty());
   CHECK(store.calls == 1);
   CHECK(run.location() == "redis://127.0.0.1:1");
+}
+
+TEST_CASE("redis budget: a reply that is not one of ours gives the store up - for the circuit sharing it too") {
+  const std::string both = "the circuit and the retry budget";
+  // The circuit admits the run; the budget's script answers two numbers
+  // where it answers four.
+  RepliesStore store({{0, 0, 0, 0, 1000, 0, 1, 0}, {1, 2}});
+  RedisCircuit circuit(store, {"", 1, std::chrono::minutes(5)}, "job", both);
+  RedisBudget run(store, settings(0, 0), "run-1", both);
+  REQUIRE(circuit.before_run().store_problem.empty());
+  const BudgetAnswer started = run.run_started();
+  CHECK(started.problem == "redis://127.0.0.1:6379: the budget script's reply is not one of ours (2 numbers); "
+                           "going on without the circuit and the retry budget");
+  CHECK(store.given_up);
+  CHECK(run.retry().verdict.granted);
+  // The circuit goes on without the store, as said: the failed run is
+  // not recorded, nothing said.
+  const CircuitChange change = circuit.after_run(RunOutcome::exhausted);
+  CHECK(change.store_problem.empty());
+  CHECK(change.transition.empty());
+  CHECK(store.calls == 2);
 }
 
 }  // TEST_SUITE

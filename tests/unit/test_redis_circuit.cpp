@@ -6,12 +6,14 @@
 
 #include "circuit.hpp"
 #include "in_process_store.hpp"
+#include "redis_budget.hpp"
 #include "redis_circuit.hpp"
 #include "temp_files.hpp"
 
 using namespace retryx;
 using retryx::testing::FailingStore;
 using retryx::testing::InProcessStore;
+using retryx::testing::RepliesStore;
 using retryx::testing::ServerAtHand;
 
 namespace {
@@ -165,6 +167,40 @@ TEST_CASE("redis circuit: a store that fails only after the run is said then") {
   CHECK(contains(change.store_problem, store.location() + ": "));
   CHECK(contains(change.store_problem, "; going on without the circuit"));
   CHECK(change.transition.empty());
+}
+
+TEST_CASE("redis circuit: a reply that is not one of ours gives the store up - for the budget sharing it too") {
+  const std::string both = "the circuit and the retry budget";
+  const BudgetSettings no_budget{"unused", "job", 0, 0, 60'000};  // min 0, ratio 0: a budget would refuse
+  // Before the run: two numbers where the admit script answers eight.
+  RepliesStore store({{1, 2}});
+  RedisCircuit circuit(store, {"", 1, std::chrono::minutes(5)}, "job", both);
+  RedisBudget budget(store, no_budget, "run-1", both);
+  const CircuitAdmission admission = circuit.before_run();
+  CHECK(admission.allowed);
+  CHECK(admission.store_problem == "redis://127.0.0.1:6379: the circuit script's reply is not one of ours (2 numbers); "
+                                   "going on without the circuit and the retry budget");
+  CHECK(store.given_up);
+  // The budget goes on without the store, as said: not asked, nothing said.
+  CHECK(budget.run_started().problem.empty());
+  const BudgetAnswer retry = budget.retry();
+  CHECK(retry.verdict.granted);
+  CHECK(retry.problem.empty());
+  CHECK(circuit.after_run(RunOutcome::exhausted).store_problem.empty());
+  CHECK(store.calls == 1);
+
+  // After the run: ten numbers whose state after is not one (phase 7).
+  RepliesStore after({{0, 0, 0, 0, 1000, 0, 1, 0}, {1, 1, 1, 1000, 1000, 0, 7, 0, 0, 0}});
+  RedisCircuit recorded(after, {"", 1, std::chrono::minutes(5)}, "job", both);
+  RedisBudget later(after, no_budget, "run-2", both);
+  REQUIRE(recorded.before_run().store_problem.empty());
+  const CircuitChange change = recorded.after_run(RunOutcome::exhausted);
+  CHECK(change.store_problem ==
+        "redis://127.0.0.1:6379: the circuit script's reply is not one of ours; going on without the circuit and the retry budget");
+  CHECK(change.transition.empty());
+  CHECK(after.given_up);
+  CHECK(later.retry().problem.empty());
+  CHECK(after.calls == 2);
 }
 
 }  // TEST_SUITE

@@ -131,6 +131,28 @@ TEST_CASE("store link: a reply that is not integers is a problem once") {
   CHECK(store.run_script("return 1", {}, {}).problem.empty());
 }
 
+TEST_CASE("store link: given up by its user - no more requests and no helper") {
+  RedisServer server;
+  HelperStore store({server.unix_url(), std::nullopt, "", "", ""}, helper);
+  CHECK(answered(store, "return 1") == std::vector<std::int64_t>{1});
+  const pid_t pid = store.helper_pid();
+  REQUIRE(pid > 0);
+  store.give_up();
+  CHECK(store.helper_pid() == 0);
+  siginfo_t info{};
+  CHECK(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) == -1);  // ended and reaped
+  CHECK(errno == ECHILD);
+  const auto after = store.run_script("return 1", {}, {});
+  CHECK_FALSE(after.reply);
+  CHECK(after.problem.empty());  // its user said why
+  CHECK(store.helper_pid() == 0);
+  store.give_up();  // again: nothing more
+  HelperStore unstarted({server.unix_url(), std::nullopt, "", "", ""}, helper);
+  unstarted.give_up();
+  CHECK_FALSE(unstarted.run_script("return 1", {}, {}).reply);
+  CHECK(unstarted.helper_pid() == 0);
+}
+
 TEST_CASE("store link: an error reply (WRONGTYPE) is a problem once") {
   RedisServer server;
   HelperStore store({server.unix_url(), std::nullopt, "", "", ""}, helper);
