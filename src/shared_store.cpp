@@ -135,8 +135,10 @@ std::variant<Frame, StoreAnswer> HelperStore::exchange(std::string out, Clock::t
       if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       const std::string how = helper_.end(std::chrono::milliseconds(25));
       given_up_ = true;
-      return StoreAnswer{std::nullopt, how.empty() ? "retryx-store ended without answering"
-                                                   : fmt::format("retryx-store ended without answering ({})", how)};
+      std::string problem = how.empty() ? "retryx-store ended without answering"
+                                        : fmt::format("retryx-store ended without answering ({})", how);
+      if (const std::string said = helper_said(); !said.empty()) problem += ": " + said;  // the loader's error...
+      return StoreAnswer{std::nullopt, std::move(problem)};
     }
   }
 }

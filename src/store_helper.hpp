@@ -28,9 +28,12 @@ std::string find_store_helper(const std::string& executable);
 std::string find_store_helper();
 
 // The helper process: started with one end of a socketpair as its stdin
-// and stdout, in a process group of its own (no terminal signals), with an
-// empty signal mask, every signal at its default disposition, only
-// descriptors 0, 1 and 2, and the environment without REDISCLI_AUTH.
+// and stdout and a pipe as its stderr (what the dynamic loader, glibc or a
+// sanitizer writes there never reaches retryx's stderr: see said()), in a
+// process group of its own (no terminal signals), with an empty signal
+// mask, every signal at its default disposition, only descriptors 0, 1
+// and 2, and the environment without REDISCLI_AUTH and RETRYX_* (the
+// options' defaults: --circuit's URL may hold a password).
 class StoreHelper {
  public:
   StoreHelper() = default;
@@ -50,14 +53,29 @@ class StoreHelper {
   // goes only to a process known to be this unreaped child: through its
   // pidfd, or after waitpid(pid, WNOHANG) said it still runs (retryx's
   // process layer reaps the orphans it adopts, and may reap a dead
-  // helper first). Returns how it ended ("exit status 1", "killed by
-  // SIGKILL"), empty when it is unknown (reaped elsewhere).
+  // helper first). After SIGKILL it waits at most kill_bound (a helper in
+  // uninterruptible sleep ends when it can; then init reaps it). Returns
+  // how it ended ("exit status 1", "killed by SIGKILL"), empty when it is
+  // unknown (reaped elsewhere, or not ended within kill_bound).
   std::string end(std::chrono::milliseconds wait);
 
+  // What the helper wrote on its stderr, read by end() without waiting:
+  // the first said_limit bytes, raw; said_all() false when there was more.
+  const std::string& said() const { return said_; }
+  bool said_all() const { return said_all_; }
+
+  static constexpr std::size_t said_limit = 1024;
+  static constexpr std::chrono::milliseconds kill_bound{1000};
+
  private:
+  void read_said();
+
   pid_t pid_ = 0;
   UniqueFd pidfd_;   // none where pidfd_open is refused
   UniqueFd socket_;  // retryx's end
+  UniqueFd stderr_;  // the read end of the helper's stderr: non-blocking
+  std::string said_;
+  bool said_all_ = true;
 };
 
 // The SharedStore over the helper. The helper starts at the first
@@ -100,6 +118,9 @@ class HelperStore final : public SharedStore {
   std::variant<Frame, StoreAnswer> exchange(std::string out, std::chrono::steady_clock::time_point give_up_at,
                                             const std::string& timeout_problem);
   std::string scrubbed(std::string text) const;
+  // What the ended helper said on its stderr, for a problem: one line
+  // ("; " between lines), without the password (store_helper.cpp).
+  std::string helper_said() const;
 
   RedisStoreSettings settings_;
   std::string helper_path_;
