@@ -45,9 +45,9 @@ std::string number(std::uint64_t n) { return fmt::format("{}", n); }
 class AttemptLoop {
  public:
   AttemptLoop(const Policy& policy, const Command& command, CommandRunner& runner, Sleeper& sleeper,
-              AttemptLog& log, Random& random, RetryBudget* budget)
+              AttemptLog& log, Random& random, RetryBudget* budget, std::optional<Duration> started)
       : policy_(policy), command_(command), runner_(runner), sleeper_(sleeper), log_(log), random_(random),
-        budget_(budget), backoff_(policy.backoff, random), start_(sleeper.now()) {
+        budget_(budget), backoff_(policy.backoff, random), start_(started.value_or(sleeper.now())) {
     if (policy.max_time) deadline_ = start_ + *policy.max_time;
   }
 
@@ -316,8 +316,9 @@ class AttemptLoop {
 }  // namespace
 
 RunSummary run_attempts(const Policy& policy, const Command& command, CommandRunner& runner,
-                        Sleeper& sleeper, AttemptLog& log, Random& random, RetryBudget* budget) {
-  return AttemptLoop(policy, command, runner, sleeper, log, random, budget).run();
+                        Sleeper& sleeper, AttemptLog& log, Random& random, RetryBudget* budget,
+                        std::optional<Duration> started) {
+  return AttemptLoop(policy, command, runner, sleeper, log, random, budget, started).run();
 }
 
 }  // namespace retryx

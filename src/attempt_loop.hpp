@@ -13,8 +13,11 @@
 namespace retryx {
 
 // budget: --retry-budget, asked at the first attempt and before every
-// retry; nullptr without one.
+// retry; nullptr without one. started: when the run started (sleeper's
+// now()), if before the loop: what came first (the circuit asked, its lock
+// or store waited for) counts in --max-time and the run's elapsed time.
 RunSummary run_attempts(const Policy& policy, const Command& command, CommandRunner& runner,
-                        Sleeper& sleeper, AttemptLog& log, Random& random, RetryBudget* budget = nullptr);
+                        Sleeper& sleeper, AttemptLog& log, Random& random, RetryBudget* budget = nullptr,
+                        std::optional<Duration> started = std::nullopt);
 
 }  // namespace retryx

@@ -206,7 +206,9 @@ int run(int argc, const char* const* argv, const char* const* envp) {
     return status;
   };
 
-  // the circuit breaker may refuse the run (75); a store that fails admits it
+  // the circuit breaker may refuse the run (75); a store that fails admits
+  // it. The run's time (--max-time, elapsed) counts from here.
+  const Duration started = processes.now();
   CircuitBreaker* circuit = shared.circuit();
   if (circuit) {
     const CircuitAdmission admission = circuit->before_run();
@@ -222,7 +224,7 @@ int run(int argc, const char* const* argv, const char* const* envp) {
 
   // the attempt loop, with real processes and time (and the retry budget)
   Random random(policy.seed.value_or(seed_from_os()));
-  const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random, shared.budget());
+  const RunSummary summary = run_attempts(policy, command, processes, processes, logs, random, shared.budget(), started);
   if (circuit) {
     const CircuitChange change = circuit->after_run(summary.outcome);
     if (!change.store_problem.empty()) logs.store(circuit->location(), change.store_problem);

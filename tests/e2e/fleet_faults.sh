@@ -88,6 +88,15 @@ echo "server hung (SIGSTOP): ${took} ms (without the options: ${base} ms; the co
 below "$took" 5000 "server hung: the run's wall time (ms)"
 CHECKS=$((CHECKS + 1))
 wait_until "$BOUND" no_retryx_left || fail "server hung: left running: $(marked | tr '\n' ';')"
+# The wait for the hung store before the first attempt is the run's time:
+# --max-time counts it, and so does the run's elapsed time.
+kill -STOP "$REDIS_PID"
+fleet_run hung_max.jsonl --log-format json --name job --circuit "$URL" -T 100ms -- sleep 10
+kill -CONT "$REDIS_PID"
+expect_status 124 "server hung, -T 100ms: the deadline's status"
+at_least "$(json "$WORK/hung_max.jsonl" '[e["elapsed_ms"] for e in ev if e["event"] == "end"][0]')" 250 \
+  "server hung, -T 100ms: the run's elapsed time counts the wait for the store (ms)"
+below "$took" 5000 "server hung, -T 100ms: the run's wall time (ms)"
 # SIGTERM while retryx waits for the hung server: it dies by it, promptly.
 # The wait lasts 250 ms from the helper's start: a try whose TERM would come
 # after the run has ended is made again (at most 5 tries).

@@ -221,6 +221,25 @@ TEST_CASE("--max-time: an attempt still running at the deadline is cut and not r
   CHECK(r.log.records[0].outcome == AttemptOutcome::deadline);
 }
 
+// The run started before the loop (the circuit asked, its store or lock
+// waited for): that time counts in --max-time and in the run's elapsed time.
+TEST_CASE("--max-time: counted from the run's start before the loop") {
+  Policy p = base_policy(10);
+  p.max_time = 3s;
+  Run r;
+  r.time.clock = 10s;  // the loop starts 2s after the run did
+  FakeRunner runner(r.time, {exit_with(0, 1h)});
+  Random random(1);
+  const Command command{"cmd"};
+  r.summary = run_attempts(p, command, runner, r.time, r.log, random, nullptr, 8s);
+  r.attempts = runner.attempts();
+  REQUIRE(r.attempts.size() == 1);
+  CHECK(r.attempts[0].time_limit == 1s);  // what is left of 3s
+  CHECK(r.attempts[0].environment["RETRYX_REMAINING_MS"] == "1000");
+  CHECK(r.summary.outcome == RunOutcome::deadline);
+  CHECK(r.summary.elapsed >= 3s);
+}
+
 TEST_CASE("a timeout shorter than the remaining time is an ordinary timeout") {
   Policy p = base_policy(2);
   p.max_time = 1h;
