@@ -1,5 +1,6 @@
 #include "fleet_scripts.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace retryx {
@@ -159,5 +160,15 @@ const std::string budget_run_script = joined({"-- retryx budget run 1", server_n
 const std::string budget_retry_script = joined({"-- retryx budget retry 1", server_now, budget_common, budget_retry});
 
 std::string fleet_key(std::string_view name, std::string_view what) { return fmt::format("retryx:{{{}}}:{}", name, what); }
+
+std::string script_number(std::uint64_t n) { return fmt::format("{}", std::min(n, script_number_cap)); }
+
+std::string store_unusable(SharedStore& store, const StoreAnswer& answer, std::string_view not_ours,
+                           std::string_view dropped) {
+  if (answer.reply) store.give_up();
+  const std::string_view problem = answer.reply ? not_ours : std::string_view(answer.problem);
+  if (problem.empty()) return "";
+  return fmt::format("{}: {}; going on without {}", store.location(), problem, dropped);
+}
 
 }  // namespace retryx

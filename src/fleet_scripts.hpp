@@ -38,6 +38,8 @@
 #include <string>
 #include <string_view>
 
+#include "shared_store.hpp"
+
 namespace retryx {
 
 extern const std::string circuit_admit_script;
@@ -51,6 +53,16 @@ std::string fleet_key(std::string_view name, std::string_view what);
 // The largest number the scripts count exactly (Lua's numbers are
 // doubles): figures passed to them are capped there.
 constexpr std::uint64_t script_number_cap = 9'007'199'254'740'991;  // 2^53 - 1
+// A figure as a script's argument, capped at script_number_cap.
+std::string script_number(std::uint64_t n);
+
+// What the circuit or the budget says when its script got no usable
+// answer: "LOCATION: PROBLEM; going on without DROPPED", or nothing when
+// the store failed before (and was said then). A reply that came but is
+// not one of ours (not_ours: what is wrong with it) gives the store up,
+// for every option sharing it.
+std::string store_unusable(SharedStore& store, const StoreAnswer& answer, std::string_view not_ours,
+                           std::string_view dropped);
 
 // The keys' expiry: the longer of `ms` and 7 days.
 constexpr std::int64_t fleet_expiry_floor_ms = 7LL * 24 * 3600 * 1000;

@@ -25,11 +25,10 @@ BudgetAnswer RedisBudget::retry() {
 BudgetAnswer RedisBudget::step(const std::string& script, const std::string& member) {
   BudgetAnswer answer;
   if (given_up_) return answer;
-  const auto number = [](std::uint64_t n) { return fmt::format("{}", std::min(n, script_number_cap)); };
   const StoreAnswer stored = store_.run_script(
       script, keys_,
-      {number(static_cast<std::uint64_t>(std::max<std::int64_t>(settings_.window_ms, 1))), number(settings_.ratio_ppm),
-       number(settings_.min), member});
+      {script_number(static_cast<std::uint64_t>(std::max<std::int64_t>(settings_.window_ms, 1))),
+       script_number(settings_.ratio_ppm), script_number(settings_.min), member});
   const auto& reply = stored.reply;
   if (reply && reply->size() == 4 && ((*reply)[0] == 0 || (*reply)[0] == 1) && (*reply)[1] >= 0 && (*reply)[2] >= 0) {
     answer.verdict.granted = (*reply)[0] == 1;
@@ -40,13 +39,9 @@ BudgetAnswer RedisBudget::step(const std::string& script, const std::string& mem
     return answer;
   }
   given_up_ = true;
-  if (reply) {
-    store_.give_up();  // for the circuit too when it shares the store
-    answer.problem = fmt::format("{}: the budget script's reply is not one of ours ({} numbers)", location(), reply->size());
-  }
-  else if (!stored.problem.empty())  // empty when the store failed before and said so then
-    answer.problem = fmt::format("{}: {}", location(), stored.problem);
-  if (!answer.problem.empty()) answer.problem += fmt::format("; going on without {}", dropped_);
+  answer.problem = store_unusable(
+      store_, stored,
+      reply ? fmt::format("the budget script's reply is not one of ours ({} numbers)", reply->size()) : "", dropped_);
   return answer;
 }
 

@@ -23,8 +23,6 @@ std::optional<CircuitState> state_at(const std::vector<std::int64_t>& reply, std
   return state;
 }
 
-std::string number(std::uint64_t n) { return fmt::format("{}", std::min(n, script_number_cap)); }
-
 // The word record_run's rules go by; nullopt: nothing to record.
 std::optional<std::string> outcome_word(RunOutcome outcome) {
   switch (outcome) {
@@ -52,14 +50,11 @@ std::optional<std::vector<std::int64_t>> RedisCircuit::ask(const std::string& sc
   StoreAnswer answer = store_.run_script(script, {key_}, args);
   if (answer.reply && answer.reply->size() == size && state_at(*answer.reply, 0)) return std::move(answer.reply);
   given_up_ = true;
-  if (answer.reply) {
-    store_.give_up();  // for the budget too when it shares the store
-    problem = fmt::format("{}: the circuit script's reply is not one of ours ({} numbers)", location(),
-                          answer.reply->size());
-  }
-  else if (!answer.problem.empty())  // empty when the store failed before and said so then
-    problem = fmt::format("{}: {}", location(), answer.problem);
-  if (!problem.empty()) problem += fmt::format("; going on without {}", dropped_);
+  problem = store_unusable(store_, answer,
+                           answer.reply ? fmt::format("the circuit script's reply is not one of ours ({} numbers)",
+                                                      answer.reply->size())
+                                        : "",
+                           dropped_);
   return std::nullopt;
 }
 
@@ -92,14 +87,12 @@ CircuitChange RedisCircuit::after_run(RunOutcome outcome) {
   const auto cooldown_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.cooldown).count();
   std::string problem;
   const auto reply = ask(circuit_record_script,
-                         {*word, trial_ ? "1" : "0", number(settings_.threshold), fmt::format("{}", cooldown_ms)}, 10,
-                         problem);
+                         {*word, trial_ ? "1" : "0", script_number(settings_.threshold), fmt::format("{}", cooldown_ms)},
+                         10, problem);
   if (!reply || !state_at(*reply, 6)) {
-    if (reply) store_.give_up();
     CircuitChange change;
-    change.store_problem = reply ? fmt::format("{}: the circuit script's reply is not one of ours; going on without {}",
-                                               location(), dropped_)
-                                 : problem;
+    change.store_problem =
+        reply ? store_unusable(store_, {reply, ""}, "the circuit script's reply is not one of ours", dropped_) : problem;
     given_up_ = true;
     return change;
   }
